@@ -1,0 +1,95 @@
+"""The ``aura`` command: Flask's CLI bound to Aura's app, plus Aura's own commands."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def main() -> None:
+    from aura import create_app
+
+    cli = FlaskGroup(
+        create_app=lambda: create_app(),
+        help="Aura: a self-hosted movie catalog and video streaming site.",
+    )
+    cli.main(prog_name="aura")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (demo_command, serve_command, load_demo_command):
+        app.cli.add_command(command)
+
+
+def upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    from aura import MIGRATIONS_DIR
+
+    os.makedirs(current_app.instance_path, exist_ok=True)
+    upgrade(directory=MIGRATIONS_DIR)
+
+
+def echo_report(report, verbose: bool = True) -> None:
+    click.echo(
+        f"Demo catalog: {report.loaded} films added, {report.already_present} already present, "
+        f"{len(report.skipped)} rows skipped, {len(report.corrected)} values corrected."
+    )
+    if verbose:
+        for number, reason in report.skipped:
+            click.echo(f"  skipped row {number}: {reason}")
+        for number, reason in report.corrected:
+            click.echo(f"  corrected row {number}: {reason}")
+
+
+def waitress_serve(app: Flask, host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    click.echo(f"Aura is running at http://{host}:{port}/  (Ctrl+C to stop)")
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="Aura",
+        # The upload limit, plus room for the form's other fields.
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        channel_timeout=120,
+    )
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@with_appcontext
+def demo_command(host: str, port: int, threads: int) -> None:
+    """Set up the demo site (database, films, accounts, sample videos) and serve it."""
+    from aura.services import demo
+
+    upgrade_database()
+    demo.prepare_site(echo=click.echo, report=echo_report)
+    waitress_serve(current_app._get_current_object(), host, port, threads)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve Aura with waitress (run `aura db upgrade` first)."""
+    waitress_serve(current_app._get_current_object(), host, port, threads)
+
+
+@click.command("load-demo")
+@click.option("--quiet", is_flag=True, help="Only print the summary line.")
+@with_appcontext
+def load_demo_command(quiet: bool) -> None:
+    """Load the demo catalog (idempotent) and report every skipped or corrected row."""
+    from aura.services import demo
+
+    echo_report(demo.load_demo(), verbose=not quiet)

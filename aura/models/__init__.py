@@ -1,0 +1,27 @@
+"""Aura's data model, one module per aggregate."""
+
+from aura.models.activity import AuditEvent, View
+from aura.models.base import UTCDateTime, utcnow
+from aura.models.library import Rating, WatchlistEntry
+from aura.models.movie import LIST_NAMES, Genre, ListEntry, Movie, movie_genre
+from aura.models.user import ROLES, User
+from aura.models.video import AccessGrant, PlaybackProgress, Video
+
+__all__ = [
+    "LIST_NAMES",
+    "ROLES",
+    "AccessGrant",
+    "AuditEvent",
+    "Genre",
+    "ListEntry",
+    "Movie",
+    "PlaybackProgress",
+    "Rating",
+    "UTCDateTime",
+    "User",
+    "Video",
+    "View",
+    "WatchlistEntry",
+    "movie_genre",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Business rules: plain values in, models or dataclasses out, AuraError subclasses raised."""

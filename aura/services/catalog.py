@@ -1,0 +1,168 @@
+"""Catalog browsing: rows, genres and film pages, each a keyset walk over one index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from aura.errors import NotFound
+from aura.extensions import cache, db
+from aura.models import Genre, ListEntry, Movie, movie_genre
+from aura.services import cursors
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    name: str
+    title: str
+    blurb: str
+    column: sa.orm.InstrumentedAttribute
+    descending: bool = True
+
+
+ROWS: dict[str, RowSpec] = {
+    spec.name: spec
+    for spec in (
+        RowSpec(
+            "trending",
+            "Trending now",
+            "What viewers here are opening this week.",
+            Movie.trending_score,
+        ),
+        RowSpec("popular", "Popular", "The films most people know and watch.", Movie.popular_score),
+        RowSpec(
+            "top_rated",
+            "Top rated",
+            "Highest scores, weighted by how many people voted.",
+            Movie.top_rated_score,
+        ),
+        RowSpec(
+            "upcoming",
+            "Coming soon",
+            "Release dates still ahead, soonest first.",
+            Movie.release_date,
+            descending=False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    movies: Sequence[Movie]
+    next_cursor: str | None
+
+
+def get_row(name: str) -> RowSpec:
+    try:
+        return ROWS[name]
+    except KeyError:
+        raise NotFound("There is no such row.") from None
+
+
+def _visible(stmt: sa.Select, include_hidden: bool) -> sa.Select:
+    return stmt if include_hidden else stmt.where(Movie.hidden.is_(False))
+
+
+def _today():
+    return datetime.now(UTC).date()
+
+
+def row_page(
+    name: str, after: str | None = None, limit: int = 24, include_hidden: bool = False
+) -> Page:
+    """One page of a catalog row, continuing after ``after`` (a cursor from the previous page)."""
+    spec = get_row(name)
+    if has_list(name):
+        return _list_page(name, after, limit, include_hidden)
+    stmt = _visible(sa.select(Movie), include_hidden)
+    if name == "upcoming":
+        stmt = stmt.where(Movie.release_date > _today())
+    return _keyset(stmt, spec.column, spec.descending, after, limit)
+
+
+def genre_page(
+    slug: str, after: str | None = None, limit: int = 24, include_hidden: bool = False
+) -> tuple[Genre, Page]:
+    genre = db.session.scalar(sa.select(Genre).where(Genre.slug == slug))
+    if genre is None:
+        raise NotFound("There is no such genre.")
+    stmt = _visible(
+        sa.select(Movie)
+        .join(movie_genre, movie_genre.c.movie_id == Movie.id)
+        .where(movie_genre.c.genre_id == genre.id),
+        include_hidden,
+    )
+    return genre, _keyset(stmt, Movie.popular_score, True, after, limit)
+
+
+def _keyset(stmt: sa.Select, column, descending: bool, after: str | None, limit: int) -> Page:
+    if after:
+        value, last_id = cursors.decode(after)
+        key = sa.tuple_(column, Movie.id)
+        bound = sa.tuple_(sa.literal(value), sa.literal(last_id))
+        stmt = stmt.where(key < bound if descending else key > bound)
+    order = (column.desc(), Movie.id.desc()) if descending else (column.asc(), Movie.id.asc())
+    movies = db.session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
+    next_cursor = None
+    if len(movies) > limit:
+        movies = movies[:limit]
+        last = movies[-1]
+        next_cursor = cursors.encode(getattr(last, column.key), last.id)
+    return Page(movies, next_cursor)
+
+
+def has_list(name: str) -> bool:
+    """Whether TMDB gave this row an order; cached briefly since sync rewrites it rarely."""
+    key = f"catalog:has-list:{name}"
+    found = cache.get(key)
+    if found is None:
+        found = db.session.scalar(sa.select(sa.exists().where(ListEntry.list_name == name)))
+        cache.set(key, bool(found), timeout=60)
+    return bool(found)
+
+
+def _list_page(name: str, after: str | None, limit: int, include_hidden: bool) -> Page:
+    stmt = _visible(
+        sa.select(Movie, ListEntry.rank)
+        .join(ListEntry, ListEntry.movie_id == Movie.id)
+        .where(ListEntry.list_name == name),
+        include_hidden,
+    )
+    if after:
+        rank, _ = cursors.decode(after)
+        stmt = stmt.where(ListEntry.rank > rank)
+    rows = db.session.execute(stmt.order_by(ListEntry.rank).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(rows[-1].rank, rows[-1].Movie.id)
+    return Page([row.Movie for row in rows], next_cursor)
+
+
+def home_rows(limit: int = 18, include_hidden: bool = False) -> list[tuple[RowSpec, Page]]:
+    """Every row's first page, leaving out rows with nothing in them (upcoming, often)."""
+    rows = []
+    for spec in ROWS.values():
+        page = row_page(spec.name, limit=limit, include_hidden=include_hidden)
+        if page.movies:
+            rows.append((spec, page))
+    return rows
+
+
+def get_movie(movie_id: int, include_hidden: bool = False) -> Movie:
+    movie = db.session.get(Movie, movie_id)
+    if movie is None or (movie.hidden and not include_hidden):
+        raise NotFound("There is no such film.")
+    return movie
+
+
+def all_genres() -> list[Genre]:
+    return list(db.session.scalars(sa.select(Genre).order_by(Genre.name)))
+
+
+def count_movies() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Movie)) or 0

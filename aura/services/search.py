@@ -1,0 +1,117 @@
+"""Full-text search over title, original title, director and overview.
+
+SQLite uses an FTS5 index kept by triggers; PostgreSQL a weighted tsvector column with a GIN
+index, and pg_trgm for near misses. Both build their query from word tokens only, so no input
+can inject query syntax, and both bound the work a query can ask for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from aura.extensions import db
+from aura.models import Movie
+
+MAX_QUERY_CHARS = 200
+MAX_TOKENS = 8
+RESULT_LIMIT = 48
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    movies: list[Movie]
+    limited: bool  # more matched than are shown
+
+
+def clean_query(raw: str | None) -> str:
+    """Strip NULs and control characters, collapse spaces, and cap the length."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def tokens(query: str) -> list[str]:
+    return [token[:40] for token in _TOKEN.findall(query.lower())][:MAX_TOKENS]
+
+
+class Backend(Protocol):
+    def search(
+        self, query: str, words: list[str], limit: int, include_hidden: bool
+    ) -> list[Movie]: ...
+
+
+def _visible(stmt: sa.Select, include_hidden: bool) -> sa.Select:
+    return stmt if include_hidden else stmt.where(Movie.hidden.is_(False))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# The FTS5 table lives only in the SQLite migration; queries name it, models do not map it.
+MOVIE_FTS = sa.table("movie_fts", sa.column("rowid"))
+
+
+class SQLiteBackend:
+    def search(self, query, words, limit, include_hidden):
+        if words:
+            match = " ".join(f'"{word}"*' for word in words)
+            fts = sa.literal_column("movie_fts")
+            stmt = _visible(
+                sa.select(Movie)
+                .join(MOVIE_FTS, MOVIE_FTS.c.rowid == Movie.id)
+                .where(fts.op("MATCH")(match)),
+                include_hidden,
+            ).order_by(sa.func.bm25(fts, 10.0, 6.0, 4.0, 1.0), Movie.popular_score.desc())
+            found = list(db.session.scalars(stmt.limit(limit)))
+            if found:
+                return found
+        # Near misses: a piece of a word ("atrix") still finds the title.
+        stmt = _visible(
+            sa.select(Movie).where(Movie.title.ilike(_like_pattern(query), escape="\\")),
+            include_hidden,
+        ).order_by(Movie.popular_score.desc(), Movie.id)
+        return list(db.session.scalars(stmt.limit(limit)))
+
+
+class PostgresBackend:
+    def search(self, query, words, limit, include_hidden):
+        if words:
+            tsquery = sa.func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+            vector = sa.literal_column("movie.search_vector")
+            stmt = _visible(
+                sa.select(Movie).where(vector.op("@@")(tsquery)), include_hidden
+            ).order_by(sa.func.ts_rank(vector, tsquery).desc(), Movie.popular_score.desc())
+            found = list(db.session.scalars(stmt.limit(limit)))
+            if found:
+                return found
+        # Near misses and typos: trigram similarity on the title.
+        stmt = _visible(
+            sa.select(Movie).where(
+                sa.or_(
+                    Movie.title.ilike(_like_pattern(query), escape="\\"),
+                    Movie.title.op("%")(query),
+                )
+            ),
+            include_hidden,
+        ).order_by(sa.func.similarity(Movie.title, query).desc(), Movie.popular_score.desc())
+        return list(db.session.scalars(stmt.limit(limit)))
+
+
+BACKENDS: dict[str, Backend] = {"sqlite": SQLiteBackend(), "postgresql": PostgresBackend()}
+
+
+def search_movies(raw_query: str | None, include_hidden: bool = False) -> SearchResult:
+    """The best matches for ``raw_query``, most relevant first; empty for an empty query."""
+    query = clean_query(raw_query)
+    if not query:
+        return SearchResult("", [], False)
+    backend = BACKENDS[db.engine.dialect.name]
+    movies = backend.search(query, tokens(query), RESULT_LIMIT + 1, include_hidden)
+    return SearchResult(query, movies[:RESULT_LIMIT], len(movies) > RESULT_LIMIT)
