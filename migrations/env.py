@@ -13,15 +13,9 @@ if config.config_file_name is not None:
 logger = logging.getLogger("alembic.env")
 
 import aura.models  # noqa: E402,F401  (every model registers on the metadata)
+from aura.models.base import include_object  # noqa: E402
 
 target_db = current_app.extensions["migrate"].db
-
-# Search structures live only in migrations, per database; autogenerate must leave them alone.
-SEARCH_OBJECTS = {"movie_fts", "search_vector", "ix_movie_search_vector", "ix_movie_title_trgm"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (name in SEARCH_OBJECTS or (name or "").startswith("movie_fts"))
 
 
 def run_migrations_offline():

@@ -32,3 +32,12 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# Search structures live only in migrations, per database; autogenerate must leave them alone.
+SEARCH_OBJECTS = {"movie_fts", "search_vector", "ix_movie_search_vector", "ix_movie_title_trgm"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: compare everything but the per-database search structures."""
+    return not (name in SEARCH_OBJECTS or (name or "").startswith("movie_fts"))

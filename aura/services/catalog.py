@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from aura.errors import NotFound
+from aura.errors import Invalid, NotFound
 from aura.extensions import cache, db
 from aura.models import Genre, ListEntry, Movie, movie_genre
 from aura.services import cursors
@@ -102,6 +102,8 @@ def genre_page(
 def _keyset(stmt: sa.Select, column, descending: bool, after: str | None, limit: int) -> Page:
     if after:
         value, last_id = cursors.decode(after)
+        if isinstance(value, date) != isinstance(column.type, sa.Date):
+            raise Invalid(cursors.BAD_CURSOR)  # a cursor from another row
         key = sa.tuple_(column, Movie.id)
         bound = sa.tuple_(sa.literal(value), sa.literal(last_id))
         stmt = stmt.where(key < bound if descending else key > bound)

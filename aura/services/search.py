@@ -60,8 +60,11 @@ MOVIE_FTS = sa.table("movie_fts", sa.column("rowid"))
 
 class SQLiteBackend:
     def search(self, query, words, limit, include_hidden):
-        if words:
-            match = " ".join(f'"{word}"*' for word in words)
+        # Every word first; failing that, any word, best matches first.
+        for joiner in (" AND ", " OR "):
+            if not words:
+                break
+            match = joiner.join(f'"{word}"*' for word in words)
             fts = sa.literal_column("movie_fts")
             stmt = _visible(
                 sa.select(Movie)
@@ -82,8 +85,11 @@ class SQLiteBackend:
 
 class PostgresBackend:
     def search(self, query, words, limit, include_hidden):
-        if words:
-            tsquery = sa.func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+        # Every word first; failing that, any word, best matches first.
+        for joiner in (" & ", " | "):
+            if not words:
+                break
+            tsquery = sa.func.to_tsquery("simple", joiner.join(f"{word}:*" for word in words))
             vector = sa.literal_column("movie.search_vector")
             stmt = _visible(
                 sa.select(Movie).where(vector.op("@@")(tsquery)), include_hidden
