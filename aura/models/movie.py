@@ -83,8 +83,10 @@ class Movie(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # Loaded only where asked for (the film page): a card never needs them, and "raise" keeps
+    # templates from querying behind our backs.
     genres: Mapped[list[Genre]] = relationship(
-        secondary=movie_genre, order_by=Genre.name, lazy="selectin"
+        secondary=movie_genre, order_by=Genre.name, lazy="raise"
     )
 
     @property

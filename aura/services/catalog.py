@@ -156,7 +156,9 @@ def home_rows(limit: int = 18, include_hidden: bool = False) -> list[tuple[RowSp
 
 
 def get_movie(movie_id: int, include_hidden: bool = False) -> Movie:
-    movie = db.session.get(Movie, movie_id)
+    movie = db.session.get(
+        Movie, movie_id, options=[sa.orm.selectinload(Movie.genres)], populate_existing=True
+    )
     if movie is None or (movie.hidden and not include_hidden):
         raise NotFound("There is no such film.")
     return movie

@@ -1,0 +1,236 @@
+"""Catalog benchmarks, measured side by side in one run and printed as ratios.
+
+    python bench/catalog_bench.py [--films 100000] [--database-url URL] [--seconds 10]
+
+1. Infinite scroll: the page holding item 10,000 against the first page of a row, on a
+   100,000-film catalog (keyset cursor), with OFFSET shown for reference.
+2. Search on 100,000 films against search on 1,000 films.
+3. The home fragment's requests/s against a hello-world route on the same waitress (wrk).
+
+Builds its catalogs in a temporary instance folder (SQLite unless --database-url is given;
+that database's schema is dropped and rebuilt). Traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import sqlalchemy as sa  # noqa: E402
+
+from aura import MIGRATIONS_DIR, create_app  # noqa: E402
+from aura.extensions import db  # noqa: E402
+from aura.models import Movie  # noqa: E402
+from aura.services import cursors, demo  # noqa: E402
+
+SEARCH_WORDS = ["night", "love", "dark", "king", "city", "last", "house", "american", "star", "dead"]
+
+
+def build_app(instance: str, database_url: str | None):
+    settings = {
+        "CONFIG_NAME": "testing",
+        "TESTING": False,
+        "INSTANCE_PATH": instance,
+        "SECRET_KEY": "bench",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{instance}/bench.sqlite3",
+        "CACHE_TYPE": "SimpleCache",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    if database_url:
+        engine = sa.create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(settings)
+    app.add_url_rule("/bench/hello", "bench_hello", lambda: "hello")
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=MIGRATIONS_DIR)
+    return app
+
+
+def vocabulary():
+    report = demo.read_catalog()
+    words = sorted({w for f in report.films for w in re.findall(r"[a-z]{3,}", f.title.lower())})
+    directors = sorted({f.director for f in report.films if f.director})
+    return words, directors
+
+
+def fill(app, count: int, seed: int = 7) -> None:
+    """Insert ``count`` synthetic films built from the demo catalog's own words."""
+    rng = random.Random(seed)
+    words, directors = vocabulary()
+    with app.app_context():
+        batch = []
+        for n in range(count):
+            title = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4))).title()
+            popularity = round(rng.paretovariate(1.5), 3)
+            batch.append({
+                "title": f"{title} {n}" if n % 7 == 0 else title,
+                "overview": " ".join(rng.choice(words) for _ in range(25)),
+                "director": rng.choice(directors),
+                "release_date": date(1930 + n % 90, 1 + n % 12, 1 + n % 28),
+                "source": "local",
+                "popularity": popularity,
+                "popular_score": popularity + rng.randint(0, 3) * 0.1,  # plenty of ties
+                "trending_score": 0.0,
+                "top_rated_score": round(rng.uniform(3, 9), 2),
+                "vote_average": round(rng.uniform(3, 9), 1),
+                "vote_count": rng.randint(0, 5000),
+            })
+            if len(batch) == 5000:
+                db.session.execute(sa.insert(Movie), batch)
+                batch.clear()
+        if batch:
+            db.session.execute(sa.insert(Movie), batch)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("ANALYZE movie"))
+            db.session.commit()
+
+
+def timed(client, url: str, repeat: int) -> float:
+    """Median seconds of ``repeat`` GETs (after one warm-up)."""
+    assert client.get(url, headers={"HX-Request": "true"}).status_code == 200, url
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url, headers={"HX-Request": "true"})
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    return statistics.median(samples)
+
+
+def cursor_at(app, position: int) -> str:
+    with app.app_context():
+        row = db.session.execute(
+            sa.select(Movie.popular_score, Movie.id)
+            .where(Movie.hidden.is_(False))
+            .order_by(Movie.popular_score.desc(), Movie.id.desc())
+            .offset(position - 1).limit(1)
+        ).one()
+        return cursors.encode(row.popular_score, row.id)
+
+
+def offset_query_time(app, offset: int, repeat: int) -> float:
+    with app.app_context():
+        stmt = (sa.select(Movie).where(Movie.hidden.is_(False))
+                .order_by(Movie.popular_score.desc(), Movie.id.desc()).offset(offset).limit(25))
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            db.session.scalars(stmt).all()
+            samples.append(time.perf_counter() - start)
+            db.session.expunge_all()
+        return statistics.median(samples)
+
+
+def keyset_query_time(app, cursor: str | None, repeat: int) -> float:
+    from aura.services import catalog
+
+    with app.app_context():
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            catalog.row_page("popular", after=cursor, limit=24)
+            samples.append(time.perf_counter() - start)
+            db.session.expunge_all()
+        return statistics.median(samples)
+
+
+def wrk(url: str, seconds: int) -> float | None:
+    if shutil.which("wrk") is None:
+        return None
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "HX-Request: true", url],
+                         capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def serve(app):
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="bench")
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.effective_port}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--films", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"Aura catalog benchmark — {backend}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+    with tempfile.TemporaryDirectory() as small_dir, tempfile.TemporaryDirectory() as big_dir:
+        small = build_app(small_dir, None)
+        fill(small, args.small)
+        big = build_app(big_dir, args.database_url)
+        started = time.perf_counter()
+        fill(big, args.films)
+        print(f"built {args.films:,} films in {time.perf_counter() - started:.1f}s\n")
+
+        client = big.test_client()
+        deep = cursor_at(big, 10_000)
+        first_t = timed(client, "/rows/popular", args.repeat)
+        deep_t = timed(client, f"/rows/popular?after={deep}", args.repeat)
+        key_first = keyset_query_time(big, None, args.repeat)
+        key_deep = keyset_query_time(big, deep, args.repeat)
+        off_first = offset_query_time(big, 0, args.repeat)
+        off_deep = offset_query_time(big, 10_000, args.repeat)
+        print("1. infinite scroll, item 10,000 vs first page")
+        print(f"   fragment request   first {first_t * 1000:7.2f} ms   deep {deep_t * 1000:7.2f} ms"
+              f"   ratio {deep_t / first_t:5.2f}")
+        print(f"   keyset query       first {key_first * 1000:7.2f} ms   deep {key_deep * 1000:7.2f} ms"
+              f"   ratio {key_deep / key_first:5.2f}")
+        print(f"   OFFSET (reference) first {off_first * 1000:7.2f} ms   deep {off_deep * 1000:7.2f} ms"
+              f"   ratio {off_deep / off_first:5.2f}\n")
+
+        small_client = small.test_client()
+        ratios = []
+        print(f"2. search, {args.films:,} films vs {args.small:,} films")
+        for word in SEARCH_WORDS[:5]:
+            t_big = timed(client, f"/search?q={word}", max(5, args.repeat // 3))
+            t_small = timed(small_client, f"/search?q={word}", max(5, args.repeat // 3))
+            ratios.append(t_big / t_small)
+            print(f"   q={word:<9} {args.films:,}: {t_big * 1000:7.2f} ms   {args.small:,}: "
+                  f"{t_small * 1000:7.2f} ms   ratio {t_big / t_small:5.2f}")
+        print(f"   median ratio {statistics.median(ratios):.2f} "
+              f"(films ratio {args.films / args.small:.0f})\n")
+
+        server, base = serve(big)
+        try:
+            home = wrk(f"{base}/", args.seconds)
+            hello = wrk(f"{base}/bench/hello", args.seconds)
+        finally:
+            time.sleep(1)  # let waitress finish what wrk left queued before closing
+            logging.getLogger("waitress").setLevel(logging.CRITICAL)
+            server.close()
+        print("3. home fragment vs hello world, same waitress (4 threads), wrk -t2 -c16")
+        if home is None:
+            print("   wrk not found: install it with `apt-get install wrk`")
+        else:
+            print(f"   home {home:8.1f} req/s   hello {hello:8.1f} req/s   ratio {home / hello:5.3f}")
+
+
+if __name__ == "__main__":
+    main()
