@@ -45,3 +45,49 @@ def test_opening_a_film_shows_its_page(page, db):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Casablanca")
     expect(page.locator(".facts")).to_contain_text("Michael Curtiz")
     expect(page).to_have_title(re.compile("Casablanca"))
+
+
+@pytest.fixture
+def no_js_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_without_javascript_next_page_links_and_search_still_work(no_js_page, db):
+    for number in range(30):
+        make_movie(f"Plain Film {number:02d}", popular_score=1000 - number)
+    page = no_js_page
+    page.goto("/rows/popular")
+    expect(page.locator("#cards .card")).to_have_count(24)
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"/rows/popular\?after="))
+    expect(page.locator("#cards .card")).to_have_count(6)
+    expect(page.locator("#cards")).to_contain_text("Plain Film 29")
+
+    page.goto("/search")
+    page.locator("#q").fill("plain film 07")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"/search\?q=plain"))
+    expect(page.locator("#results .card").first).to_contain_text("Plain Film 07")
+
+
+def test_boosted_navigation_swaps_the_page_without_a_reload(page, db):
+    make_movie("Boosted Film", popular_score=5)
+    page.goto("/")
+    page.evaluate("window.__stillHere = true")
+    page.get_by_role("link", name="Popular", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Popular")
+    assert page.evaluate("window.__stillHere") is True  # same document: htmx swapped the body
+
+
+def test_every_image_has_alt_text_and_focus_is_visible(page, db):
+    make_movie("Alt Film", popular_score=5)
+    page.goto("/")
+    assert page.locator("img:not([alt])").count() == 0
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("getComputedStyle(document.activeElement).boxShadow")
+    assert focused != "none"
