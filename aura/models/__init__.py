@@ -4,6 +4,7 @@ from aura.models.activity import AuditEvent, View
 from aura.models.base import UTCDateTime, utcnow
 from aura.models.library import Rating, WatchlistEntry
 from aura.models.movie import LIST_NAMES, Genre, ListEntry, Movie, movie_genre
+from aura.models.session import LoginSession
 from aura.models.user import ROLES, User
 from aura.models.video import AccessGrant, PlaybackProgress, Video
 
@@ -14,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "Genre",
     "ListEntry",
+    "LoginSession",
     "Movie",
     "PlaybackProgress",
     "Rating",

@@ -1,1 +1,389 @@
-"""Routes of the auth blueprint."""
+"""Accounts: register, sign in (with a second factor when on), sign out, and the account page."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from flask import Response, flash, redirect, request, session, url_for
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_required, logout_user
+
+from aura.blueprints.auth import bp
+from aura.blueprints.auth.forms import (
+    CodeForm,
+    EmptyForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordCheckForm,
+    RegisterForm,
+)
+from aura.blueprints.auth.navigation import current_page, safe_next, sign_in, sign_out
+from aura.extensions import client_ip, db, limiter, login_manager
+from aura.htmx import hx_redirect, render
+from aura.models import User
+from aura.services import accounts, mfa
+from aura.services.accounts import FieldInvalid, LoginFailed
+from aura.services.activity import audit
+
+# Guessing is throttled per client IP (every attempt) and per account (failed attempts only, so
+# a person who signs in and out often is never locked out by their own successes).
+LOGIN_PER_IP = "20 per minute;300 per day"
+LOGIN_PER_ACCOUNT = "10 per 15 minutes"
+SECOND_FACTOR_PER_ACCOUNT = "10 per 15 minutes"
+REGISTER_PER_IP = "20 per hour"
+ACCOUNT_CHANGES_PER_USER = "10 per 15 minutes"
+PENDING_SECONDS = 300  # between the password and the second factor
+HOME = "catalog.show_home"
+
+
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _account_key() -> str:
+    """The account a sign-in form names (as typed, case-folded), never stored in clear."""
+    email = (request.form.get("email") or "").strip().casefold()[:320]
+    return "account:" + _hashed(email)
+
+
+def _pending_key() -> str:
+    pending = session.get("pending") or {}
+    return "pending:" + _hashed(str(pending.get("uid", "none")))
+
+
+def _user_key() -> str:
+    return "user:" + (current_user.get_id() if current_user.is_authenticated else client_ip())
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 422
+
+
+def _throttled(limit: RequestLimit) -> None:
+    """Breaches go to the audit trail, so a supervisor sees guessing as it happens."""
+    audit(
+        "login.throttled",
+        actor_id=current_user.id if current_user.is_authenticated else None,
+        target=request.path,
+        detail={"limit": str(limit.limit)},
+        client_ip=client_ip(),
+    )
+    db.session.commit()
+
+
+@login_manager.unauthorized_handler
+def _sign_in_first() -> Response:
+    """Anonymous requests that need an account go to the sign-in page and come back after."""
+    flash("Please sign in to continue.", "info")
+    return hx_redirect(url_for("auth.login", next=current_page()))
+
+
+@bp.before_app_request
+def _check_signed_in_browser() -> Response | None:
+    """A signed-out (or expired) browser is anonymous even if it replays an old cookie; and a
+    supervisor at a site that requires two-factor sign-in sets it up before anything else."""
+    if not current_user.is_authenticated:
+        return None
+    # Sign-in always stores a token; a session without one was not made by the sign-in form
+    # (only code holding the secret key can make one) and still answers to the session version.
+    if "sid" in session and not accounts.session_is_live(current_user.id, session.get("sid")):
+        logout_user()
+        session.clear()
+        return None
+    if (
+        accounts.mfa_required(current_user)
+        and not current_user.mfa_enabled
+        and request.endpoint not in ("auth.account", "auth.logout", "static")
+    ):
+        flash("This site requires two-factor sign-in for supervisors: set it up first.", "info")
+        return hx_redirect(url_for("auth.account") + "#two-factor")
+    return None
+
+
+# -- sign in --------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_PER_IP, methods=["POST"], on_breach=_throttled)
+@limiter.limit(
+    LOGIN_PER_ACCOUNT,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_throttled,
+)
+def login() -> Response:
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for(HOME))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data, client_ip())
+        except LoginFailed as failed:
+            form.form_errors.append(failed.message)
+            return _login_page(form, next_url, 422)
+        return _password_accepted(user, next_url)
+    return _login_page(form, next_url, 422 if form.is_submitted() else 200)
+
+
+def _login_page(form: LoginForm, next_url: str | None, status: int) -> Response:
+    form.password.data = ""
+    return render("auth/login.html", "login_form", form=form, next_url=next_url, status=status)
+
+
+def _password_accepted(user: User, next_url: str | None) -> Response:
+    if user.mfa_enabled or accounts.mfa_required(user):
+        session.clear()  # the pre-sign-in session ends here, not only after the second factor
+        session["pending"] = {
+            "uid": user.id,
+            "version": user.session_version,
+            "at": int(time.time()),
+            "next": next_url,
+            # A new secret to enrol when the account must set two-factor up; it only ever sits
+            # in this signed cookie (HttpOnly) until the person proves their app has it.
+            "secret": None if user.mfa_enabled else mfa.new_secret(),
+        }
+        return hx_redirect(url_for("auth.second_factor"))
+    sign_in(user)
+    flash(f"Welcome back, {user.display_name}.", "success")
+    return hx_redirect(next_url or url_for(HOME))
+
+
+@dataclass
+class Pending:
+    user: User
+    next_url: str | None
+    secret: str | None  # set when the account must first set two-factor sign-in up
+
+
+def _pending() -> Pending | None:
+    data = session.get("pending")
+    if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.active or user.session_version != data.get("version"):
+        return None
+    return Pending(user, safe_next(data.get("next")), data.get("secret"))
+
+
+@bp.route("/mfa", methods=["GET", "POST"])
+@limiter.limit(LOGIN_PER_IP, methods=["POST"], on_breach=_throttled)
+@limiter.limit(
+    SECOND_FACTOR_PER_ACCOUNT,
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_throttled,
+)
+def second_factor() -> Response:
+    pending = _pending()
+    if pending is None:
+        session.pop("pending", None)
+        flash("Sign in again: the sign-in took too long or was already used.", "info")
+        return hx_redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        user = pending.user
+        if pending.secret is not None:
+            try:
+                codes = accounts.enable_mfa(user.id, pending.secret, form.code.data, client_ip())
+            except FieldInvalid as invalid:
+                form.code.errors.append(invalid.message)
+            else:
+                sign_in(user, second_factor=True)
+                return _show_recovery_codes(codes, pending.next_url or url_for(HOME))
+        elif accounts.verify_second_factor(user.id, form.code.data, client_ip()):
+            sign_in(user, second_factor=True)
+            flash(f"Welcome back, {user.display_name}.", "success")
+            return hx_redirect(pending.next_url or url_for(HOME))
+        else:
+            form.code.errors.append("That code is not right. Type the newest code from your app.")
+    return render(
+        "auth/mfa.html",
+        "mfa_form",
+        form=form,
+        setup=_setup_context(pending.secret, pending.user) if pending.secret else None,
+        status=422 if form.is_submitted() else 200,
+    )
+
+
+def _setup_context(secret: str, user: User) -> dict[str, str]:
+    uri = mfa.provisioning_uri(secret, user.email)
+    return {"qr": mfa.qr_data_uri(uri), "secret": mfa.grouped(secret)}
+
+
+def _show_recovery_codes(codes: list[str], continue_url: str) -> Response:
+    response = render("auth/recovery_codes.html", codes=codes, continue_url=continue_url)
+    response.headers["Cache-Control"] = "no-store"  # shown once: never kept by any cache
+    return response
+
+
+# -- register and sign out ------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(REGISTER_PER_IP, methods=["POST"], on_breach=_throttled)
+def register() -> Response:
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for(HOME))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                form.email.data, form.display_name.data, form.password.data, client_ip()
+            )
+        except FieldInvalid as invalid:
+            form[invalid.field].errors.append(invalid.message)
+        else:
+            sign_in(user)
+            flash(f"Welcome to Aura, {user.display_name}.", "success")
+            return hx_redirect(next_url or url_for(HOME))
+    form.password.data = ""
+    return render(
+        "auth/register.html",
+        "register_form",
+        form=form,
+        next_url=next_url,
+        status=422 if form.is_submitted() else 200,
+    )
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    sign_out()
+    flash("You are signed out.", "info")
+    return hx_redirect(url_for(HOME))
+
+
+# -- the account page -----------------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    ACCOUNT_CHANGES_PER_USER,
+    key_func=_user_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_throttled,
+)
+def account() -> Response:
+    forms = {
+        "password": PasswordChangeForm(prefix="pw"),
+        "mfa_enable": CodeForm(prefix="totp"),
+        "mfa_disable": PasswordCheckForm(prefix="off"),
+        "recovery": PasswordCheckForm(prefix="codes"),
+        "button": EmptyForm(),
+    }
+    action = request.form.get("action") if request.method == "POST" else None
+    handler = ACCOUNT_ACTIONS.get(action or "")
+    if request.method == "POST" and handler is None:
+        flash("That action is not known here.", "error")
+        return _account_page(forms, status=400)
+    if handler is not None:
+        return handler(forms)
+    return _account_page(forms)
+
+
+def _account_page(forms: dict, status: int = 200, **extra) -> Response:
+    user = current_user
+    response = render(
+        "auth/account.html",
+        status=status,
+        user=user,
+        forms=forms,
+        sessions=accounts.live_sessions(user.id),
+        mfa_required=accounts.mfa_required(user),
+        setup=extra.pop("setup", None),
+        **extra,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _change_password(forms: dict) -> Response:
+    form = forms["password"]
+    if form.validate():
+        try:
+            user = accounts.change_password(
+                current_user.id, form.current_password.data, form.new_password.data, client_ip()
+            )
+        except FieldInvalid as invalid:
+            form[invalid.field].errors.append(invalid.message)
+        else:
+            sign_in(user, second_factor=bool(session.get("mfa")))
+            flash("Password changed. Every other browser is now signed out.", "success")
+            return hx_redirect(url_for("auth.account"))
+    return _account_page(forms, status=422)
+
+
+def _sign_out_everywhere(forms: dict) -> Response:
+    user = accounts.sign_out_everywhere(current_user.id, client_ip())
+    sign_in(user, second_factor=bool(session.get("mfa")))
+    flash("Every other browser is now signed out.", "success")
+    return hx_redirect(url_for("auth.account"))
+
+
+def _start_mfa(forms: dict) -> Response:
+    if current_user.mfa_enabled:
+        return hx_redirect(url_for("auth.account"))
+    secret = mfa.new_secret()
+    session["mfa_setup"] = secret
+    return _account_page(forms, setup=_setup_context(secret, current_user))
+
+
+def _enable_mfa(forms: dict) -> Response:
+    form = forms["mfa_enable"]
+    secret = session.get("mfa_setup")
+    if form.validate():
+        try:
+            codes = accounts.enable_mfa(current_user.id, secret or "", form.code.data, client_ip())
+        except FieldInvalid as invalid:
+            form.code.errors.append(invalid.message)
+        else:
+            session.pop("mfa_setup", None)
+            session["mfa"] = True
+            return _show_recovery_codes(codes, url_for("auth.account"))
+    setup = _setup_context(secret, current_user) if secret else None
+    return _account_page(forms, status=422, setup=setup)
+
+
+def _disable_mfa(forms: dict) -> Response:
+    form = forms["mfa_disable"]
+    if form.validate():
+        try:
+            accounts.disable_mfa(current_user.id, form.password.data, client_ip())
+        except FieldInvalid as invalid:
+            form.password.errors.append(invalid.message)
+        else:
+            flash("Two-factor sign-in is off.", "info")
+            return hx_redirect(url_for("auth.account"))
+    return _account_page(forms, status=422)
+
+
+def _new_recovery_codes(forms: dict) -> Response:
+    form = forms["recovery"]
+    if form.validate():
+        try:
+            codes = accounts.regenerate_recovery_codes(
+                current_user.id, form.password.data, client_ip()
+            )
+        except FieldInvalid as invalid:
+            form.password.errors.append(invalid.message)
+        else:
+            return _show_recovery_codes(codes, url_for("auth.account"))
+    return _account_page(forms, status=422)
+
+
+ACCOUNT_ACTIONS = {
+    "password": _change_password,
+    "sign-out-everywhere": _sign_out_everywhere,
+    "mfa-start": _start_mfa,
+    "mfa-enable": _enable_mfa,
+    "mfa-disable": _disable_mfa,
+    "recovery-codes": _new_recovery_codes,
+}
