@@ -101,7 +101,7 @@ def _http_error(error: HTTPException) -> Response:
 def _database_error(error: Exception) -> Response:
     text = str(error).lower()
     if "no such table" in text or "does not exist" in text:
-        log.error("database schema missing: %s", error)
+        log.error("database schema missing (%s): %s", type(error).__name__, NOT_SET_UP)
         return error_response(503, "Aura is not set up", NOT_SET_UP)
     return _unexpected_error(error)
 
