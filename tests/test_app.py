@@ -125,3 +125,13 @@ def test_ip_modes_truncate_or_hash(app, db):
     stored = sorted(db.session.scalars(sa.select(View.client_ip)))
     assert stored[0] == "203.0.113.0"
     assert stored[1].startswith("h:") and "203.0.113" not in stored[1]
+
+
+def test_sqlite_is_tuned_for_a_web_server(db):
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL needs no per-connection tuning
+    with db.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 5000
