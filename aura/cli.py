@@ -22,6 +22,9 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     for command in (demo_command, serve_command, load_demo_command):
         app.cli.add_command(command)
+    from aura.blueprints.auth.commands import users_group
+
+    app.cli.add_command(users_group)
 
 
 def upgrade_database() -> None:

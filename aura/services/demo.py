@@ -232,3 +232,13 @@ def prepare_site(echo, report) -> None:
         echo("Demo catalog already loaded.")
     else:
         report(load_demo(), verbose=False)
+
+    from aura.services import accounts
+
+    created = accounts.ensure_demo_accounts()
+    for account in created:
+        echo(f"Demo {account.role}: {account.email}  password: {account.password}")
+    if created:
+        echo("Note these passwords now: they are shown only this once.")
+    else:
+        echo("Demo accounts already exist (their passwords were shown when they were created).")

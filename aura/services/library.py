@@ -1,0 +1,339 @@
+"""The personal library: watchlist, ratings and reviews, and videos to continue watching.
+
+Every function takes the acting user's id from the caller's session, never from the request, so
+one person can only ever change their own watchlist and ratings.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from aura.errors import Invalid
+from aura.extensions import db
+from aura.models import Movie, PlaybackProgress, Rating, UTCDateTime, Video, WatchlistEntry
+from aura.services import catalog, scores
+
+REVIEW_MAX = 5000
+BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
+# Control characters other than tab and newline have no place in a review.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class WatchSort:
+    name: str
+    label: str
+    key: Any  # SQL expression the list is ordered by, with WatchlistEntry.id as the tie-break
+    descending: bool
+    kind: str  # how the key travels in a cursor: "datetime", "date" or "text"
+
+
+# Films without a date sort after every dated one when newest come first.
+_NO_DATE = date(1, 1, 1)
+WATCH_SORTS: dict[str, WatchSort] = {
+    sort.name: sort
+    for sort in (
+        WatchSort("added", "Recently added", WatchlistEntry.added_at, True, "datetime"),
+        WatchSort("title", "Title", sa.func.lower(Movie.title), False, "text"),
+        WatchSort(
+            "release",
+            "Release date",
+            sa.func.coalesce(Movie.release_date, sa.literal(_NO_DATE, sa.Date)),
+            True,
+            "date",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Any]
+    next_cursor: str | None
+
+
+# -- cursors --------------------------------------------------------------------------------------
+
+
+def _encode(kind: str, value: Any, item_id: int) -> str:
+    if kind in ("datetime", "date"):
+        value = value.isoformat()
+    raw = json.dumps([kind, value, item_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, kind: str) -> tuple[Any, int]:
+    """(sort value, id) from a cursor this module made for this kind of list, else Invalid."""
+    if len(cursor) > 400:
+        raise Invalid(BAD_CURSOR)
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found_kind, value, item_id = json.loads(raw)
+        if found_kind != kind or not isinstance(value, str):
+            raise ValueError
+        if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
+            raise ValueError
+        if kind == "datetime":
+            parsed: Any = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError
+        elif kind == "date":
+            parsed = date.fromisoformat(value)
+        else:
+            parsed = value
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid(BAD_CURSOR) from None
+    return parsed, item_id
+
+
+def _after(key: Any, id_column: Any, kind: str, descending: bool, cursor: str | None):
+    """The keyset condition for rows after ``cursor``, or None on the first page."""
+    if not cursor:
+        return None
+    value, last_id = _decode(cursor, kind)
+    bound_type = {"datetime": UTCDateTime(), "date": sa.Date(), "text": sa.String()}[kind]
+    row = sa.tuple_(key, id_column)
+    bound = sa.tuple_(sa.literal(value, bound_type), sa.literal(last_id))
+    return row < bound if descending else row > bound
+
+
+# -- watchlist ------------------------------------------------------------------------------------
+
+
+def _film(movie_id: int, include_hidden: bool) -> Movie:
+    """The film to act on; a hidden one is simply not there for viewers."""
+    return catalog.get_movie(movie_id, include_hidden=include_hidden)
+
+
+def set_watchlist(
+    user_id: int, movie_id: int, on: bool | None = None, include_hidden: bool = False
+) -> bool:
+    """Put a film on or off the user's watchlist (``on=None`` toggles). Returns whether it is on
+    now. Saying the wanted state makes a repeated click or a resubmitted form harmless. Commits."""
+    movie = _film(movie_id, include_hidden)
+    entry = db.session.scalar(
+        sa.select(WatchlistEntry).where(
+            WatchlistEntry.user_id == user_id, WatchlistEntry.movie_id == movie.id
+        )
+    )
+    wanted = (entry is None) if on is None else on
+    if wanted and entry is None:
+        db.session.add(WatchlistEntry(user_id=user_id, movie_id=movie.id))
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same click arrived twice at once: it is on the list
+            db.session.rollback()
+        return True
+    if not wanted and entry is not None:
+        db.session.delete(entry)
+        db.session.commit()
+    return wanted
+
+
+def watchlist_ids(user_id: int) -> frozenset[int]:
+    """Ids of the films on a user's watchlist, to mark cards."""
+    return frozenset(
+        db.session.scalars(
+            sa.select(WatchlistEntry.movie_id).where(WatchlistEntry.user_id == user_id)
+        )
+    )
+
+
+def get_watch_sort(name: str | None) -> WatchSort:
+    try:
+        return WATCH_SORTS[name or "added"]
+    except KeyError:
+        raise Invalid("The watchlist can be sorted by date added, title or release date.") from None
+
+
+def watchlist_page(
+    user_id: int,
+    sort: str | None = None,
+    after: str | None = None,
+    limit: int = 24,
+    include_hidden: bool = False,
+) -> Page:
+    """One page of the user's watchlist films, in the chosen order."""
+    spec = get_watch_sort(sort)
+    stmt = (
+        sa.select(Movie, spec.key.label("sort_key"), WatchlistEntry.id.label("entry_id"))
+        .join(WatchlistEntry, WatchlistEntry.movie_id == Movie.id)
+        .where(WatchlistEntry.user_id == user_id)
+    )
+    if not include_hidden:
+        stmt = stmt.where(Movie.hidden.is_(False))
+    condition = _after(spec.key, WatchlistEntry.id, spec.kind, spec.descending, after)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    order = (
+        (spec.key.desc(), WatchlistEntry.id.desc())
+        if spec.descending
+        else (spec.key.asc(), WatchlistEntry.id.asc())
+    )
+    rows = db.session.execute(stmt.order_by(*order).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode(spec.kind, rows[-1].sort_key, rows[-1].entry_id)
+    return Page([row.Movie for row in rows], next_cursor)
+
+
+# -- ratings and reviews --------------------------------------------------------------------------
+
+
+def clean_review(text: str | None) -> str | None:
+    """Trimmed review text with line breaks kept and control characters removed; None if empty."""
+    if text is None:
+        return None
+    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if len(cleaned) > REVIEW_MAX:
+        raise Invalid(f"A review can be at most {REVIEW_MAX:,} characters long.")
+    return cleaned or None
+
+
+def parse_score(raw: str | int | None) -> int:
+    if isinstance(raw, str):
+        raw = raw.strip()
+    try:
+        score = int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Invalid("Choose a score from 1 to 10.") from None
+    if not 1 <= score <= 10:
+        raise Invalid("Choose a score from 1 to 10.")
+    return score
+
+
+def rate(
+    user_id: int,
+    movie_id: int,
+    score: str | int | None,
+    review: str | None = None,
+    include_hidden: bool = False,
+) -> Rating:
+    """Set the user's score (1-10) and review of a film, creating or replacing their rating, and
+    update the film's Aura average in the same transaction. Commits."""
+    movie = _film(movie_id, include_hidden)
+    value = parse_score(score)
+    text = clean_review(review)
+    for attempt in range(2):
+        rating = my_rating(user_id, movie.id)
+        if rating is None:
+            rating = Rating(user_id=user_id, movie_id=movie.id, score=value, review=text)
+            db.session.add(rating)
+        else:
+            rating.score = value
+            rating.review = text
+        try:
+            db.session.flush()
+        except IntegrityError:  # a simultaneous first rating won the insert: update it instead
+            db.session.rollback()
+            if attempt:
+                raise
+            continue
+        scores.rating_changed(movie.id)
+        db.session.commit()
+        return rating
+    raise AssertionError("unreachable")
+
+
+def unrate(user_id: int, movie_id: int, include_hidden: bool = False) -> None:
+    """Remove the user's rating and review of a film, if any. Commits."""
+    movie = _film(movie_id, include_hidden)
+    db.session.execute(
+        sa.delete(Rating).where(Rating.user_id == user_id, Rating.movie_id == movie.id)
+    )
+    scores.rating_changed(movie.id)
+    db.session.commit()
+
+
+def my_rating(user_id: int, movie_id: int) -> Rating | None:
+    return db.session.scalar(
+        sa.select(Rating).where(Rating.user_id == user_id, Rating.movie_id == movie_id)
+    )
+
+
+def reviews_page(
+    movie_id: int,
+    after: str | None = None,
+    limit: int = 10,
+    exclude_user_id: int | None = None,
+) -> Page:
+    """Reviews of a film others can read, newest first: never a hidden review."""
+    stmt = (
+        sa.select(Rating)
+        .options(selectinload(Rating.user))
+        .where(
+            Rating.movie_id == movie_id,
+            Rating.hidden.is_(False),
+            Rating.review.is_not(None),
+        )
+    )
+    if exclude_user_id is not None:
+        stmt = stmt.where(Rating.user_id != exclude_user_id)
+    condition = _after(Rating.created_at, Rating.id, "datetime", True, after)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    rows = db.session.scalars(
+        stmt.order_by(Rating.created_at.desc(), Rating.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode("datetime", rows[-1].created_at, rows[-1].id)
+    return Page(rows, next_cursor)
+
+
+def ratings_page(
+    user_id: int, after: str | None = None, limit: int = 20, include_hidden: bool = False
+) -> Page:
+    """The user's own ratings and reviews, most recently changed first."""
+    stmt = (
+        sa.select(Rating)
+        .join(Movie, Movie.id == Rating.movie_id)
+        .options(selectinload(Rating.movie))
+        .where(Rating.user_id == user_id)
+    )
+    if not include_hidden:
+        stmt = stmt.where(Movie.hidden.is_(False))
+    condition = _after(Rating.updated_at, Rating.id, "datetime", True, after)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    rows = db.session.scalars(
+        stmt.order_by(Rating.updated_at.desc(), Rating.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode("datetime", rows[-1].updated_at, rows[-1].id)
+    return Page(rows, next_cursor)
+
+
+# -- continue watching ----------------------------------------------------------------------------
+
+
+def continue_watching(
+    user_id: int, limit: int = 12, include_hidden: bool = False
+) -> list[PlaybackProgress]:
+    """Videos the user started and has not finished, most recent first, each with its video."""
+    stmt = (
+        sa.select(PlaybackProgress)
+        .join(Video, Video.id == PlaybackProgress.video_id)
+        .outerjoin(Movie, Movie.id == Video.movie_id)
+        .options(selectinload(PlaybackProgress.video).selectinload(Video.movie))
+        .where(PlaybackProgress.user_id == user_id, PlaybackProgress.watched.is_(False))
+    )
+    if not include_hidden:
+        stmt = stmt.where(sa.or_(Video.movie_id.is_(None), Movie.hidden.is_(False)))
+    stmt = stmt.order_by(PlaybackProgress.updated_at.desc(), PlaybackProgress.id.desc())
+    return list(db.session.scalars(stmt.limit(limit)))
