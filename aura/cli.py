@@ -20,7 +20,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (demo_command, serve_command, load_demo_command):
+    for command in (demo_command, serve_command, load_demo_command, purge_command):
         app.cli.add_command(command)
     from aura.blueprints.auth.commands import users_group
 
@@ -96,3 +96,16 @@ def load_demo_command(quiet: bool) -> None:
     from aura.services import demo
 
     echo_report(demo.load_demo(), verbose=not quiet)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete expired access grants, views past AURA_VIEW_RETENTION_DAYS, abandoned uploads."""
+    from aura.services import retention
+
+    report = retention.purge()
+    click.echo(
+        f"Purged {report.grants} expired access grants, {report.views} old views and "
+        f"{report.upload_files} abandoned upload files."
+    )

@@ -242,3 +242,7 @@ def prepare_site(echo, report) -> None:
         echo("Note these passwords now: they are shown only this once.")
     else:
         echo("Demo accounts already exist (their passwords were shown when they were created).")
+
+    from aura.services import videos
+
+    videos.install_samples(echo)

@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("supervisor", __name__)
 
-from aura.blueprints.supervisor import views  # noqa: E402,F401  (routes register on import)
+# Routes register on import; `access` guards every page of the blueprint.
+from aura.blueprints.supervisor import access, videos, views  # noqa: E402,F401

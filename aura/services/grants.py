@@ -1,0 +1,320 @@
+"""Access grants: who may stream which video, from which browser, until when.
+
+A grant is 256 random bits given to one browser session (it travels in the signed session
+cookie, never in a URL); only its SHA-256 is stored. It opens exactly one video, for the browser
+session and the signed-in user it was issued to, until it expires. Every stream request checks
+it, so the stream URL is useless on its own. Changing a video's password revokes its grants;
+signing out revokes the browser's grants.
+
+A grant lasts ``AURA_ACCESS_GRANT_TTL`` seconds and is extended while the player uses it (a long
+film keeps playing), never beyond ``MAX_LIFETIME`` after it was issued. A locked video needs its
+password again once the grant has lapsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
+from werkzeug.security import check_password_hash
+
+from aura.errors import Forbidden, Invalid, NotFound, Throttled
+from aura.extensions import db, limiter
+from aura.models import AccessGrant, Movie, Video, utcnow
+from aura.services import activity
+
+TOKEN_BYTES = 32  # 256 bits
+MAX_LIFETIME = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)  # write last_used_at at most this often
+# Wrong passwords: per address and video, per address across videos, per video across addresses.
+WRONG_PASSWORD_LIMITS = (
+    ("ip-video", RateLimitItemPerMinute(5, 5)),
+    ("ip", RateLimitItemPerHour(30)),
+    ("video", RateLimitItemPerHour(100)),
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The browser asking: its session key, the signed-in user (if any), and request facts."""
+
+    session_id: str
+    user_id: int | None = None
+    supervisor: bool = False
+    client_ip: str | None = None
+    user_agent: str | None = None
+    referrer: str | None = None
+
+
+class AccessDenied(Forbidden):
+    title = "This video cannot be streamed from here"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "Open the video's page to watch it.")
+
+
+class AccessExpired(AccessDenied):
+    title = "Your access to this video has expired"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "Open the video's page again to keep watching.")
+
+
+class PasswordRequired(Forbidden):
+    """The video is locked and this browser holds no valid grant for it."""
+
+    title = "This video is protected by a password"
+
+    def __init__(self, video: Video, expired: bool = False) -> None:
+        self.video = video
+        self.expired = expired
+        super().__init__(
+            "Your access to this video expired. Enter the password again to keep watching."
+            if expired
+            else "Enter the video's password to watch it."
+        )
+
+
+class WrongPassword(Invalid):
+    status = 422
+    title = "That password is not right"
+
+    def __init__(self, video: Video) -> None:
+        self.video = video
+        super().__init__("That password is not right. Check it and try again.")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def session_key(session_id: str) -> str:
+    """What the database keeps of a browser session's id: its hash."""
+    return hashlib.sha256(("aura-session:" + session_id).encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _ttl() -> timedelta:
+    return timedelta(seconds=current_app.config["ACCESS_GRANT_TTL"])
+
+
+def watchable_video(video_id: uuid.UUID, include_hidden: bool = False) -> Video:
+    """The video, or NotFound; a video of a hidden film is hidden too, except from supervisors."""
+    video = db.session.get(Video, video_id)
+    if video is None or (not include_hidden and _on_hidden_film(video)):
+        raise NotFound("There is no such video. It may have been removed.")
+    return video
+
+
+def _on_hidden_film(video: Video) -> bool:
+    if video.movie_id is None:
+        return False
+    return bool(db.session.scalar(sa.select(Movie.hidden).where(Movie.id == video.movie_id)))
+
+
+def _grant_for(token: str | None) -> AccessGrant | None:
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return None
+    return db.session.scalar(
+        sa.select(AccessGrant).where(AccessGrant.token_hash == hash_token(token))
+    )
+
+
+def _matches(grant: AccessGrant, video_id: uuid.UUID, viewer: Viewer) -> bool:
+    if grant.video_id != video_id:
+        return False
+    if grant.session_id != session_key(viewer.session_id):
+        return False
+    return grant.user_id is None or grant.user_id == viewer.user_id
+
+
+def check(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> AccessGrant:
+    """The viewer's grant for the video, or AccessDenied / AccessExpired."""
+    grant = _grant_for(token)
+    if grant is None or not _matches(grant, video_id, viewer):
+        raise AccessDenied()
+    if grant.expires_at <= _now():
+        raise AccessExpired()
+    return grant
+
+
+def _new_grant(video: Video, viewer: Viewer, created_at: datetime, expires_at: datetime) -> str:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.session.add(
+        AccessGrant(
+            token_hash=hash_token(token),
+            video_id=video.id,
+            user_id=viewer.user_id,
+            session_id=session_key(viewer.session_id),
+            created_at=created_at,
+            expires_at=expires_at,
+            client_ip=activity.stored_ip(viewer.client_ip),
+        )
+    )
+    return token
+
+
+def _forget(grant: AccessGrant | None) -> None:
+    if grant is not None:
+        db.session.delete(grant)
+
+
+def open_player(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> tuple[Video, str]:
+    """Open the player: the video and a fresh grant token for this browser. Commits.
+
+    An unlocked video gets a new grant each time the player opens. A locked one needs a valid
+    grant from its password (else PasswordRequired, saying whether it expired); it is renewed
+    with the same expiry, so every opening of the player counts as one play.
+    """
+    video = watchable_video(video_id, include_hidden=viewer.supervisor)
+    grant = _grant_for(token)
+    if grant is not None and not _matches(grant, video.id, viewer):
+        grant = None
+    now = _now()
+    if video.locked:
+        if grant is None:
+            raise PasswordRequired(video)
+        if grant.expires_at <= now:
+            _forget(grant)
+            db.session.commit()
+            raise PasswordRequired(video, expired=True)
+        new_token = _new_grant(video, viewer, grant.created_at, grant.expires_at)
+    else:
+        new_token = _new_grant(video, viewer, now, now + _ttl())
+    _forget(grant)
+    db.session.commit()
+    return video, new_token
+
+
+def _limit_keys(video: Video, viewer: Viewer) -> dict[str, tuple[str, ...]]:
+    ip = viewer.client_ip or "unknown"
+    return {
+        "ip-video": ("video-password", "ip-video", ip, str(video.id)),
+        "ip": ("video-password", "ip", ip),
+        "video": ("video-password", "video", str(video.id)),
+    }
+
+
+def _throttled(video: Video, viewer: Viewer) -> bool:
+    keys = _limit_keys(video, viewer)
+    return any(not limiter.limiter.test(item, *keys[name]) for name, item in WRONG_PASSWORD_LIMITS)
+
+
+def _count_failure(video: Video, viewer: Viewer) -> None:
+    keys = _limit_keys(video, viewer)
+    for name, item in WRONG_PASSWORD_LIMITS:
+        limiter.limiter.hit(item, *keys[name])
+
+
+def unlock(video_id: uuid.UUID, password: str, viewer: Viewer) -> str:
+    """Check a locked video's password and return a new grant token. Commits.
+
+    Wrong passwords raise WrongPassword and are counted; too many from one address, or for one
+    video, raise Throttled before the password is even checked.
+    """
+    video = watchable_video(video_id, include_hidden=viewer.supervisor)
+    now = _now()
+    if not video.locked:
+        token = _new_grant(video, viewer, now, now + _ttl())
+        db.session.commit()
+        return token
+    if _throttled(video, viewer):
+        raise Throttled(
+            "Too many wrong passwords for this video. Wait a few minutes, then try again."
+        )
+    password = password or ""
+    if len(password) > 1024 or not check_password_hash(video.password_hash or "", password):
+        _count_failure(video, viewer)
+        activity.audit(
+            "video.unlock_failed",
+            actor_id=viewer.user_id,
+            target=f"video:{video.id}",
+            client_ip=viewer.client_ip,
+        )
+        db.session.commit()
+        raise WrongPassword(video)
+    token = _new_grant(video, viewer, now, now + _ttl())
+    db.session.commit()
+    return token
+
+
+def authorize(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> tuple[Video, AccessGrant]:
+    """The video and the viewer's valid grant for it (AccessDenied / AccessExpired otherwise).
+
+    Using a grant extends it, at most once a minute and never past its maximum lifetime.
+    """
+    grant = check(video_id, token, viewer)
+    video = db.session.get(Video, video_id)
+    if video is None or (not viewer.supervisor and _on_hidden_film(video)):
+        raise AccessDenied()
+    now = _now()
+    if grant.last_used_at is None or now - grant.last_used_at >= TOUCH_EVERY:
+        expires = min(max(grant.expires_at, now + _ttl()), grant.created_at + MAX_LIFETIME)
+        db.session.execute(
+            sa.update(AccessGrant)
+            .where(AccessGrant.id == grant.id)
+            .values(last_used_at=now, expires_at=expires)
+        )
+        db.session.commit()
+    return video, grant
+
+
+def count_play(grant: AccessGrant, video: Video, viewer: Viewer) -> bool:
+    """Count one play for the grant, the first time only, whatever the number of range
+    requests. The claim and the counter are single statements, safe under concurrency. Commits.
+    """
+    claimed = db.session.execute(
+        sa.update(AccessGrant)
+        .where(AccessGrant.id == grant.id, AccessGrant.view_counted.is_(False))
+        .values(view_counted=True)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.execute(
+        sa.update(Video).where(Video.id == video.id).values(view_count=Video.view_count + 1)
+    )
+    activity.record_view(
+        kind="play",
+        video_id=video.id,
+        movie_id=video.movie_id,
+        user_id=viewer.user_id,
+        client_ip=viewer.client_ip,
+        user_agent=viewer.user_agent,
+        referrer=viewer.referrer,
+    )
+    db.session.commit()
+    return True
+
+
+def revoke_video(video_id: uuid.UUID) -> int:
+    """Delete every grant for a video (its password changed). Does not commit."""
+    result = db.session.execute(sa.delete(AccessGrant).where(AccessGrant.video_id == video_id))
+    return result.rowcount or 0
+
+
+def revoke_session(session_id: str) -> int:
+    """Delete the grants of one browser session (it signed out). Commits."""
+    result = db.session.execute(
+        sa.delete(AccessGrant).where(AccessGrant.session_id == session_key(session_id))
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete grants that have expired. Commits."""
+    result = db.session.execute(
+        sa.delete(AccessGrant).where(AccessGrant.expires_at <= (now or _now()))
+    )
+    db.session.commit()
+    return result.rowcount or 0

@@ -1,0 +1,136 @@
+"""Where each signed-in viewer stopped, so the player resumes there ("continue watching").
+
+Jellyfin's rule: a position is kept only between 5% and 90% of the video; before 5% there is
+nothing worth resuming, and past 90% the video counts as watched and starts over next time.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from aura.errors import Invalid
+from aura.extensions import db
+from aura.models import Movie, PlaybackProgress, Video, utcnow
+from aura.services import grants
+
+RESUME_FROM = 0.05
+WATCHED_AFTER = 0.90
+MAX_DURATION = 7 * 24 * 3600.0  # seconds; anything longer is not a real video duration
+
+
+@dataclass(frozen=True)
+class ContinueItem:
+    video: Video
+    movie: Movie | None
+    position: float
+    duration: float | None
+
+    @property
+    def percent(self) -> int:
+        if not self.duration:
+            return 0
+        return max(1, min(99, round(100 * self.position / self.duration)))
+
+
+def _seconds(raw: object, name: str) -> float:
+    try:
+        value = float(str(raw).strip())
+    except (TypeError, ValueError):
+        raise Invalid(f"The {name} must be a number of seconds.") from None
+    if not math.isfinite(value) or value < 0 or value > MAX_DURATION:
+        raise Invalid(f"The {name} must be a number of seconds.")
+    return value
+
+
+def record(
+    video_id: uuid.UUID,
+    token: str | None,
+    viewer: grants.Viewer,
+    position: object,
+    duration: object,
+    *,
+    _retried: bool = False,
+) -> PlaybackProgress | None:
+    """Save a signed-in viewer's position (the player reports it while playing). Commits.
+
+    The viewer must hold a valid grant for the video; reporting also keeps the grant alive
+    while a long film plays. Anonymous viewers' reports only do that.
+    """
+    position_s = _seconds(position, "position")
+    duration_s = _seconds(duration, "duration")
+    if duration_s <= 0:
+        raise Invalid("The duration must be more than zero seconds.")
+    video, _grant = grants.authorize(video_id, token, viewer)
+    if viewer.user_id is None:
+        return None
+    position_s = min(position_s, duration_s)
+    fraction = position_s / duration_s
+    progress = db.session.scalar(
+        sa.select(PlaybackProgress).where(
+            PlaybackProgress.user_id == viewer.user_id, PlaybackProgress.video_id == video.id
+        )
+    )
+    if progress is None and fraction < RESUME_FROM:
+        return None
+    if progress is None:
+        progress = PlaybackProgress(user_id=viewer.user_id, video_id=video.id)
+        db.session.add(progress)
+    progress.duration_seconds = duration_s
+    progress.updated_at = utcnow()
+    if fraction > WATCHED_AFTER:
+        progress.watched = True
+        progress.position_seconds = 0.0
+    elif fraction < RESUME_FROM:
+        progress.position_seconds = 0.0
+    else:
+        progress.position_seconds = round(position_s, 1)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same viewer's other tab inserted first: update that row
+        db.session.rollback()
+        if _retried:
+            raise
+        return record(video_id, token, viewer, position, duration, _retried=True)
+    return progress
+
+
+def resume_position(user_id: int | None, video_id: uuid.UUID) -> float:
+    """Where the player should start for this viewer (0 when there is nothing to resume)."""
+    if user_id is None:
+        return 0.0
+    position = db.session.scalar(
+        sa.select(PlaybackProgress.position_seconds).where(
+            PlaybackProgress.user_id == user_id, PlaybackProgress.video_id == video_id
+        )
+    )
+    return float(position or 0.0)
+
+
+def continue_watching(
+    user_id: int, limit: int = 12, include_hidden: bool = False
+) -> list[ContinueItem]:
+    """The viewer's videos with a saved position, most recently watched first."""
+    stmt = (
+        sa.select(PlaybackProgress, Video, Movie)
+        .join(Video, Video.id == PlaybackProgress.video_id)
+        .outerjoin(Movie, Movie.id == Video.movie_id)
+        .where(PlaybackProgress.user_id == user_id, PlaybackProgress.position_seconds > 0)
+        .order_by(PlaybackProgress.updated_at.desc(), PlaybackProgress.id.desc())
+        .limit(limit)
+    )
+    if not include_hidden:
+        stmt = stmt.where(sa.or_(Movie.id.is_(None), Movie.hidden.is_(False)))
+    return [
+        ContinueItem(
+            video=video,
+            movie=movie,
+            position=progress.position_seconds,
+            duration=progress.duration_seconds,
+        )
+        for progress, video, movie in db.session.execute(stmt)
+    ]
