@@ -18,7 +18,7 @@ def _read_password() -> str:
     """Ask twice at a terminal; otherwise read one line from standard input (for scripts)."""
     if _stdin_is_terminal():
         return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
-    line = click.get_text_stream("stdin").readline()
+    line = sys.stdin.readline()
     if not line:
         raise click.ClickException("No password on standard input.")
     return line.rstrip("\r\n")
