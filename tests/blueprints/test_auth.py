@@ -338,6 +338,41 @@ def test_successful_sign_ins_do_not_count_against_the_account(client, auth, user
         auth.logout()
 
 
+def test_limits_live_in_redis_when_it_is_configured(app):
+    from aura.extensions import limiter
+
+    expected = "RedisStorage" if app.config["REDIS_URL"] else "MemoryStorage"
+    assert type(limiter.storage).__name__ == expected
+
+
+def test_registration_is_throttled_per_ip(client, db):
+    for number in range(20):
+        response = client.post(
+            "/auth/register",
+            data={"email": f"bad{number}", "display_name": "X", "password": PASSWORD},
+        )
+        assert response.status_code == 422
+    blocked = client.post(
+        "/auth/register",
+        data={"email": "fine@example.com", "display_name": "X", "password": PASSWORD},
+    )
+    assert blocked.status_code == 429
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_guessing_the_current_password_on_the_account_page_is_throttled(client, signed_in):
+    wrong = {
+        "action": "password",
+        "pw-current_password": "a wrong guess here",
+        "pw-new_password": "an entirely new passphrase",
+        "pw-confirm_password": "an entirely new passphrase",
+    }
+    for _ in range(10):
+        assert client.post("/auth/account", data=wrong).status_code == 422
+    right = {**wrong, "pw-current_password": PASSWORD}
+    assert client.post("/auth/account", data=right).status_code == 429
+
+
 def test_a_throttled_htmx_sign_in_shows_a_notice(client, auth, user, hx):
     for _ in range(10):
         auth.login("ann@example.com", "guessing wrong again")

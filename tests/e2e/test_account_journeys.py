@@ -2,11 +2,12 @@
 
 import re
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_movie
-from tests.fixtures.accounts import PASSWORD
+from tests.fixtures.accounts import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +53,100 @@ def test_register_rate_reload_watchlist_and_find_it_in_the_library(page, db):
     page.get_by_role("link", name="Ratings and reviews").click()
     expect(page.locator("#rating_items")).to_contain_text("Casablanca")
     expect(page.locator("#rating_items")).to_contain_text("8/10")
+
+
+def test_anonymous_watchlist_click_signs_in_and_comes_back(page, db):
+    user = make_user(email="back@example.com", display_name="Returning")
+    for number in range(30):
+        make_movie(f"Row Film {number:02d}", popular_score=100 - number)
+    page.goto("/rows/popular")
+    card = page.locator(".card", has_text="Row Film 03")
+    card.get_by_role("button", name=re.compile("Watchlist")).click()
+    expect(page).to_have_url(re.compile(r"/auth/login\?next=/rows/popular"))
+    expect(page.locator("#notices")).to_contain_text("Please sign in")
+    sign_in(page, user.email)
+    expect(page).to_have_url(re.compile(r"/rows/popular$"))
+    expect(page.locator(".account")).to_contain_text("Returning")
+    card = page.locator(".card", has_text="Row Film 03")
+    card.get_by_role("button", name=re.compile("Watchlist")).click()
+    expect(card.locator(".watch-toggle")).to_have_class(re.compile("is-on"))
+
+
+def test_rating_with_the_keyboard_and_writing_a_review(page, db):
+    film = make_movie("Keyboard Film")
+    user = make_user(email="keys@example.com")
+    page.goto(f"/auth/login?next=/movies/{film.id}")
+    sign_in(page, user.email)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Keyboard Film")
+    five = page.get_by_role("radio", name="5 out of 10")
+    five.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # to 7
+    expect(page.locator(f"#rating-{film.id} .star-value")).to_have_text("7/10")
+    expect(page.get_by_role("radio", name="7 out of 10")).to_be_focused()  # focus survives the swap
+    page.locator(f"#review-{film.id}").fill("Tense and <b>beautiful</b>.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(f"#rating-{film.id} .rating-status")).to_have_text("Saved.")
+    page.reload()
+    expect(page.get_by_role("radio", name="7 out of 10")).to_be_checked()
+    expect(page.locator(f"#review-{film.id}")).to_have_value("Tense and <b>beautiful</b>.")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove rating").click()
+    expect(page.locator(f"#rating-{film.id} .rating-status")).to_have_text("Rating removed.")
+    expect(page.locator("#aura-score")).to_contain_text("No Aura ratings yet")
+
+
+@pytest.fixture
+def no_js_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_without_javascript_the_watchlist_and_rating_forms_still_work(no_js_page, db):
+    film = make_movie("Plain Form Film", popular_score=10)
+    user = make_user(email="plain@example.com", display_name="Plain")
+    page = no_js_page
+    page.goto(f"/movies/{film.id}")
+    page.locator(".movie-actions").get_by_role("button", name=re.compile("Watchlist")).click()
+    expect(page).to_have_url(re.compile(rf"/auth/login\?next=/movies/{film.id}"))
+    sign_in(page, user.email)
+    expect(page).to_have_url(re.compile(rf"/movies/{film.id}$"))
+
+    page.locator(".movie-actions").get_by_role("button", name=re.compile("Watchlist")).click()
+    expect(page.locator("#notices")).to_contain_text("Added to your watchlist.")
+    expect(page.locator(".movie-actions .watch-toggle")).to_have_class(re.compile("is-on"))
+
+    page.locator(f"label[for=rate-{film.id}-9]").click()
+    page.get_by_role("button", name="Rate").click()
+    expect(page.locator("#notices")).to_contain_text("Your rating is saved.")
+    expect(page.locator("#aura-score")).to_contain_text("9.0")
+
+    page.goto("/library/")
+    expect(page.locator("#watchlist_cards")).to_contain_text("Plain Form Film")
+
+
+def test_turning_on_two_factor_and_signing_in_with_a_code(page, db):
+    user = make_user(email="tfa@example.com", display_name="Tfa")
+    page.goto("/auth/login?next=/auth/account")
+    sign_in(page, user.email)
+    page.get_by_role("button", name="Set up two-factor sign-in").click()
+    expect(page.locator("img.totp-qr")).to_be_visible()
+    secret = page.locator(".totp-secret").inner_text().replace(" ", "")
+    page.locator("#totp-code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".account")).to_contain_text("Sign in")
+    page.goto("/auth/login")
+    sign_in(page, user.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    page.locator("#code").fill(codes[0])
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator(".account")).to_contain_text("Tfa")
