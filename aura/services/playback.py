@@ -2,6 +2,7 @@
 
 Jellyfin's rule: a position is kept only between 5% and 90% of the video; before 5% there is
 nothing worth resuming, and past 90% the video counts as watched and starts over next time.
+A row with ``watched`` false is always a position worth resuming (the library lists those).
 """
 
 from __future__ import annotations
@@ -75,7 +76,14 @@ def record(
             PlaybackProgress.user_id == viewer.user_id, PlaybackProgress.video_id == video.id
         )
     )
-    if progress is None and fraction < RESUME_FROM:
+    if fraction < RESUME_FROM:
+        # Nothing worth resuming: forget an unfinished position, keep a finished one's mark.
+        if progress is not None and not progress.watched:
+            db.session.delete(progress)
+            db.session.commit()
+        elif progress is not None:
+            progress.position_seconds = 0.0
+            db.session.commit()
         return None
     if progress is None:
         progress = PlaybackProgress(user_id=viewer.user_id, video_id=video.id)
@@ -85,9 +93,8 @@ def record(
     if fraction > WATCHED_AFTER:
         progress.watched = True
         progress.position_seconds = 0.0
-    elif fraction < RESUME_FROM:
-        progress.position_seconds = 0.0
-    else:
+    else:  # in progress again, even if it was finished before
+        progress.watched = False
         progress.position_seconds = round(position_s, 1)
     try:
         db.session.commit()
@@ -119,7 +126,11 @@ def continue_watching(
         sa.select(PlaybackProgress, Video, Movie)
         .join(Video, Video.id == PlaybackProgress.video_id)
         .outerjoin(Movie, Movie.id == Video.movie_id)
-        .where(PlaybackProgress.user_id == user_id, PlaybackProgress.position_seconds > 0)
+        .where(
+            PlaybackProgress.user_id == user_id,
+            PlaybackProgress.watched.is_(False),
+            PlaybackProgress.position_seconds > 0,
+        )
         .order_by(PlaybackProgress.updated_at.desc(), PlaybackProgress.id.desc())
         .limit(limit)
     )

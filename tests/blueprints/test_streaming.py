@@ -159,7 +159,8 @@ def test_head_has_the_headers_and_no_body(client, video):
 
 
 @pytest.mark.parametrize(
-    "header", ["bytes=99999999-", "bytes=-0", "bytes=5-1", "bytes=abc", "items=0-1", "bytes=٠-١"]
+    "header",
+    ["bytes=99999999-", "bytes=-0", "bytes=5-1", "bytes=abc", "items=0-1", "bytes=\u0660-\u0661"],
 )
 def test_bad_ranges_are_416_with_the_size(client, video, header):
     open_player(client, video)

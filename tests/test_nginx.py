@@ -1,0 +1,248 @@
+"""docs/deploy/nginx.conf, run by a real nginx in front of a live Aura under waitress.
+
+nginx runs as a child process in the foreground with everything (pid, logs, temp files) in a
+temporary folder and the shipped site config changed only where a deployment would change it:
+the listen address, the upstream port, the media folder and the log path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from aura.models import Video
+from tests.conftest import need_service
+from tests.e2e.conftest import LiveServer
+from tests.fixtures.accounts import PASSWORD, csrf_from, make_supervisor
+from tests.fixtures.streaming import sample_bytes, store_video
+
+SITE_CONFIG = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "nginx.conf"
+
+
+def nginx_binary() -> str | None:
+    for candidate in (shutil.which("nginx"), "/usr/sbin/nginx"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def site_config(port: int, upstream_port: int, media_dir: str, logs: Path) -> str:
+    text = SITE_CONFIG.read_text()
+    replacements = [
+        (r"listen 80;", f"listen 127.0.0.1:{port};"),
+        (r"server 127\.0\.0\.1:8000;", f"server 127.0.0.1:{upstream_port};"),
+        (r"alias /var/lib/aura/media/;", f"alias {media_dir.rstrip('/')}/;"),
+        (r"access_log /var/log/nginx/aura\.access\.log;", f"access_log {logs / 'access.log'};"),
+    ]
+    for pattern, value in replacements:
+        text, count = re.subn(pattern, value, text)
+        assert count == 1, f"docs/deploy/nginx.conf no longer has {pattern!r}"
+    return text
+
+
+def main_config(prefix: Path) -> str:
+    temp = {name: prefix / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir()
+    return f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} warn;
+events {{ worker_connections 256; }}
+http {{
+    default_type application/octet-stream;
+    client_body_temp_path {temp["body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {prefix / "aura.conf"};
+}}
+"""
+
+
+class Nginx:
+    def __init__(self, binary: str, prefix: Path, upstream_port: int, media_dir: str) -> None:
+        self.port = free_port()
+        self.prefix = prefix
+        (prefix / "aura.conf").write_text(site_config(self.port, upstream_port, media_dir, prefix))
+        (prefix / "nginx.conf").write_text(main_config(prefix))
+        command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+        check = subprocess.run(
+            [*command, "-t", "-e", str(prefix / "error.log")], capture_output=True, text=True
+        )
+        assert check.returncode == 0, check.stderr
+        self.process = subprocess.Popen(
+            [*command, "-e", str(prefix / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"nginx stopped: {self.process.stderr.read().decode()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("nginx did not start listening")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+    def errors(self) -> str:
+        log = self.prefix / "error.log"
+        return log.read_text() if log.exists() else ""
+
+
+@pytest.fixture(scope="module")
+def aura_server(app) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nginx(app, aura_server, tmp_path_factory) -> Iterator[Nginx]:
+    binary = nginx_binary()
+    if binary is None:
+        need_service("nginx is not installed (apt-get install nginx-light)")
+    os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
+    upstream_port = int(aura_server.url.rsplit(":", 1)[1])
+    server = Nginx(binary, tmp_path_factory.mktemp("nginx"), upstream_port, app.config["MEDIA_DIR"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def offload(app, monkeypatch):
+    monkeypatch.setitem(app.config, "STREAM_OFFLOAD", "x-accel")
+
+
+def viewer(nginx: Nginx, video) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{nginx.url}/watch/{video.id}", timeout=30)
+    assert page.status_code == 200, page.text
+    return session
+
+
+def test_seeking_through_nginx_with_x_accel(nginx, offload, db, media_dir):
+    data = sample_bytes()
+    video = store_video(title="Through nginx")
+    session = viewer(nginx, video)
+    url = f"{nginx.url}/stream/{video.id}"
+
+    probe = session.get(url, headers={"Range": "bytes=0-1"}, timeout=30)
+    assert probe.status_code == 206, nginx.errors()
+    assert probe.headers["Content-Range"] == f"bytes 0-1/{len(data)}"
+    assert probe.content == data[:2]
+    assert probe.headers["Content-Type"] == "video/mp4"
+    assert probe.headers["X-Content-Type-Options"] == "nosniff"
+    assert "private" in probe.headers["Cache-Control"]
+    assert "X-Accel-Redirect" not in probe.headers
+
+    # A player seeking: the middle, then the end, then back to the start.
+    middle = len(data) // 2
+    pieces = {}
+    for start in (middle, len(data) - 1000, 0):
+        response = session.get(url, headers={"Range": f"bytes={start}-"}, timeout=30)
+        assert response.status_code == 206
+        assert response.headers["Content-Range"] == f"bytes {start}-{len(data) - 1}/{len(data)}"
+        pieces[start] = response.content
+    assert pieces[middle] == data[middle:]
+    assert hashlib.sha256(pieces[0]).hexdigest() == video.sha256
+
+    whole = session.get(url, timeout=30)
+    assert whole.status_code == 200 and whole.headers["Accept-Ranges"] == "bytes"
+    assert whole.content == data
+    suffix = session.get(url, headers={"Range": "bytes=-100"}, timeout=30)
+    assert suffix.content == data[-100:]
+    beyond = session.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=30)
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+    several = session.get(url, headers={"Range": "bytes=0-0,5-9,0-"}, timeout=30)
+    assert several.status_code == 200 and len(several.content) == len(data)
+    etag = whole.headers["ETag"]
+    assert session.get(url, headers={"If-None-Match": etag}, timeout=30).status_code == 304
+    stale = session.get(url, headers={"Range": "bytes=0-9", "If-Range": '"old"'}, timeout=30)
+    assert stale.status_code == 200 and len(stale.content) == len(data)
+
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Video.view_count).where(Video.id == video.id)) == 1
+
+
+def test_nginx_streams_nothing_without_a_grant(nginx, offload, db, media_dir):
+    video = store_video(title="Guarded")
+    refused = requests.get(f"{nginx.url}/stream/{video.id}", timeout=30)
+    assert refused.status_code == 403
+    assert b"ftyp" not in refused.content
+    direct = requests.get(f"{nginx.url}/_protected_media/{video.storage_key}", timeout=30)
+    assert direct.status_code == 404
+    assert b"ftyp" not in direct.content
+
+
+def test_aura_streams_through_nginx_without_offload(nginx, db, media_dir):
+    data = sample_bytes()
+    video = store_video(title="Proxied")
+    session = viewer(nginx, video)
+    response = session.get(
+        f"{nginx.url}/stream/{video.id}", headers={"Range": "bytes=1000-1999"}, timeout=30
+    )
+    assert response.status_code == 206
+    assert response.content == data[1000:2000]
+    assert "X-Accel-Redirect" not in response.headers
+
+
+def test_a_supervisor_uploads_through_nginx(nginx, db, media_dir):
+    boss = make_supervisor()
+    session = requests.Session()
+    login = session.get(f"{nginx.url}/auth/login", timeout=30)
+    signed_in = session.post(
+        f"{nginx.url}/auth/login",
+        data={"email": boss.email, "password": PASSWORD, "csrf_token": csrf_from(login.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    form = session.get(f"{nginx.url}/supervisor/videos/new", timeout=30)
+    assert form.status_code == 200
+    uploaded = session.post(
+        f"{nginx.url}/supervisor/videos/new",
+        data={"title": "Via nginx", "csrf_token": csrf_from(form.text)},
+        files={"file": ("via-nginx.mp4", sample_bytes(), "video/mp4")},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    db.session.expire_all()
+    video = db.session.scalar(sa.select(Video).where(Video.title == "Via nginx"))
+    assert video is not None and video.size == len(sample_bytes())
+    assert os.listdir(media_dir) == [video.storage_key]
