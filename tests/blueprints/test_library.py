@@ -83,6 +83,18 @@ def test_anonymous_toggle_goes_to_sign_in_and_back(client, db, hx, user, auth):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WatchlistEntry)) == 0
 
 
+def test_anonymous_rating_goes_to_sign_in_and_writes_nothing(client, db, hx):
+    film = make_movie()
+    response = client.post(
+        f"/library/ratings/{film.id}",
+        data={"score": "8"},
+        headers={**hx, "HX-Current-URL": f"http://localhost/movies/{film.id}"},
+    )
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/auth/login?next=/movies/{film.id}"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rating)) == 0
+
+
 @pytest.mark.parametrize(
     "path", ["/library/watchlist/{id}", "/library/ratings/{id}", "/library/ratings/{id}/delete"]
 )

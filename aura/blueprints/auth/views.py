@@ -63,8 +63,9 @@ def _failed(response: Response) -> bool:
 
 def _throttled(limit: RequestLimit) -> None:
     """Breaches go to the audit trail, so a supervisor sees guessing as it happens."""
+    guessing_sign_in = request.endpoint in ("auth.login", "auth.second_factor")
     audit(
-        "login.throttled",
+        "login.throttled" if guessing_sign_in else "auth.throttled",
         actor_id=current_user.id if current_user.is_authenticated else None,
         target=request.path,
         detail={"limit": str(limit.limit)},
@@ -84,7 +85,7 @@ def _sign_in_first() -> Response:
 def _check_signed_in_browser() -> Response | None:
     """A signed-out (or expired) browser is anonymous even if it replays an old cookie; and a
     supervisor at a site that requires two-factor sign-in sets it up before anything else."""
-    if not current_user.is_authenticated:
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     # Sign-in always stores a token; a session without one was not made by the sign-in form
     # (only code holding the secret key can make one) and still answers to the session version.
