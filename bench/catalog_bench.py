@@ -29,14 +29,25 @@ from datetime import date
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from aura import MIGRATIONS_DIR, create_app  # noqa: E402
-from aura.extensions import db  # noqa: E402
-from aura.models import Movie  # noqa: E402
-from aura.services import cursors, demo  # noqa: E402
+from aura import MIGRATIONS_DIR, create_app
+from aura.extensions import db
+from aura.models import Movie
+from aura.services import cursors, demo
 
-SEARCH_WORDS = ["night", "love", "dark", "king", "city", "last", "house", "american", "star", "dead"]
+SEARCH_WORDS = [
+    "night",
+    "love",
+    "dark",
+    "king",
+    "city",
+    "last",
+    "house",
+    "american",
+    "star",
+    "dead",
+]
 
 
 def build_app(instance: str, database_url: str | None):
@@ -80,19 +91,21 @@ def fill(app, count: int, seed: int = 7) -> None:
         for n in range(count):
             title = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4))).title()
             popularity = round(rng.paretovariate(1.5), 3)
-            batch.append({
-                "title": f"{title} {n}" if n % 7 == 0 else title,
-                "overview": " ".join(rng.choice(words) for _ in range(25)),
-                "director": rng.choice(directors),
-                "release_date": date(1930 + n % 90, 1 + n % 12, 1 + n % 28),
-                "source": "local",
-                "popularity": popularity,
-                "popular_score": popularity + rng.randint(0, 3) * 0.1,  # plenty of ties
-                "trending_score": 0.0,
-                "top_rated_score": round(rng.uniform(3, 9), 2),
-                "vote_average": round(rng.uniform(3, 9), 1),
-                "vote_count": rng.randint(0, 5000),
-            })
+            batch.append(
+                {
+                    "title": f"{title} {n}" if n % 7 == 0 else title,
+                    "overview": " ".join(rng.choice(words) for _ in range(25)),
+                    "director": rng.choice(directors),
+                    "release_date": date(1930 + n % 90, 1 + n % 12, 1 + n % 28),
+                    "source": "local",
+                    "popularity": popularity,
+                    "popular_score": popularity + rng.randint(0, 3) * 0.1,  # plenty of ties
+                    "trending_score": 0.0,
+                    "top_rated_score": round(rng.uniform(3, 9), 2),
+                    "vote_average": round(rng.uniform(3, 9), 1),
+                    "vote_count": rng.randint(0, 5000),
+                }
+            )
             if len(batch) == 5000:
                 db.session.execute(sa.insert(Movie), batch)
                 batch.clear()
@@ -122,15 +135,21 @@ def cursor_at(app, position: int) -> str:
             sa.select(Movie.popular_score, Movie.id)
             .where(Movie.hidden.is_(False))
             .order_by(Movie.popular_score.desc(), Movie.id.desc())
-            .offset(position - 1).limit(1)
+            .offset(position - 1)
+            .limit(1)
         ).one()
         return cursors.encode(row.popular_score, row.id)
 
 
 def offset_query_time(app, offset: int, repeat: int) -> float:
     with app.app_context():
-        stmt = (sa.select(Movie).where(Movie.hidden.is_(False))
-                .order_by(Movie.popular_score.desc(), Movie.id.desc()).offset(offset).limit(25))
+        stmt = (
+            sa.select(Movie)
+            .where(Movie.hidden.is_(False))
+            .order_by(Movie.popular_score.desc(), Movie.id.desc())
+            .offset(offset)
+            .limit(25)
+        )
         samples = []
         for _ in range(repeat):
             start = time.perf_counter()
@@ -156,8 +175,12 @@ def keyset_query_time(app, cursor: str | None, repeat: int) -> float:
 def wrk(url: str, seconds: int) -> float | None:
     if shutil.which("wrk") is None:
         return None
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "HX-Request: true", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "HX-Request: true", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
@@ -179,7 +202,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"Aura catalog benchmark — {backend}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"Aura catalog benchmark — {backend}, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}"
+    )
 
     with tempfile.TemporaryDirectory() as small_dir, tempfile.TemporaryDirectory() as big_dir:
         small = build_app(small_dir, None)
@@ -198,12 +224,20 @@ def main() -> None:
         off_first = offset_query_time(big, 0, args.repeat)
         off_deep = offset_query_time(big, 10_000, args.repeat)
         print("1. infinite scroll, item 10,000 vs first page")
-        print(f"   fragment request   first {first_t * 1000:7.2f} ms   deep {deep_t * 1000:7.2f} ms"
-              f"   ratio {deep_t / first_t:5.2f}")
-        print(f"   keyset query       first {key_first * 1000:7.2f} ms   deep {key_deep * 1000:7.2f} ms"
-              f"   ratio {key_deep / key_first:5.2f}")
-        print(f"   OFFSET (reference) first {off_first * 1000:7.2f} ms   deep {off_deep * 1000:7.2f} ms"
-              f"   ratio {off_deep / off_first:5.2f}\n")
+        print(
+            f"   fragment request   first {first_t * 1000:7.2f} ms   deep {deep_t * 1000:7.2f} ms"
+            f"   ratio {deep_t / first_t:5.2f}"
+        )
+        print(
+            f"   keyset query       first {key_first * 1000:7.2f} ms   "
+            f"deep {key_deep * 1000:7.2f} ms"
+            f"   ratio {key_deep / key_first:5.2f}"
+        )
+        print(
+            f"   OFFSET (reference) first {off_first * 1000:7.2f} ms   "
+            f"deep {off_deep * 1000:7.2f} ms"
+            f"   ratio {off_deep / off_first:5.2f}\n"
+        )
 
         small_client = small.test_client()
         ratios = []
@@ -212,10 +246,14 @@ def main() -> None:
             t_big = timed(client, f"/search?q={word}", max(5, args.repeat // 3))
             t_small = timed(small_client, f"/search?q={word}", max(5, args.repeat // 3))
             ratios.append(t_big / t_small)
-            print(f"   q={word:<9} {args.films:,}: {t_big * 1000:7.2f} ms   {args.small:,}: "
-                  f"{t_small * 1000:7.2f} ms   ratio {t_big / t_small:5.2f}")
-        print(f"   median ratio {statistics.median(ratios):.2f} "
-              f"(films ratio {args.films / args.small:.0f})\n")
+            print(
+                f"   q={word:<9} {args.films:,}: {t_big * 1000:7.2f} ms   {args.small:,}: "
+                f"{t_small * 1000:7.2f} ms   ratio {t_big / t_small:5.2f}"
+            )
+        print(
+            f"   median ratio {statistics.median(ratios):.2f} "
+            f"(films ratio {args.films / args.small:.0f})\n"
+        )
 
         server, base = serve(big)
         try:
@@ -229,7 +267,9 @@ def main() -> None:
         if home is None:
             print("   wrk not found: install it with `apt-get install wrk`")
         else:
-            print(f"   home {home:8.1f} req/s   hello {hello:8.1f} req/s   ratio {home / hello:5.3f}")
+            print(
+                f"   home {home:8.1f} req/s   hello {hello:8.1f} req/s   ratio {home / hello:5.3f}"
+            )
 
 
 if __name__ == "__main__":
