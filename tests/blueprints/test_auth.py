@@ -82,8 +82,8 @@ def test_logout_is_post_only(client, signed_in):
 
 
 def test_signed_in_visitors_skip_the_sign_in_page(client, signed_in):
-    response = client.get("/auth/login?next=/library/")
-    assert response.status_code == 302 and response.headers["Location"] == "/library/"
+    response = client.get("/auth/login?next=/library")
+    assert response.status_code == 302 and response.headers["Location"] == "/library"
 
 
 # -- next= ----------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_next_never_leaves_the_site(client, auth, user, target):
     ("target", "expected"),
     [
         ("/movies/5?tab=reviews", "/movies/5?tab=reviews"),
-        ("http://localhost/library/", "/library/"),  # same site, written out in full
+        ("http://localhost/library", "/library"),  # same site, written out in full
     ],
 )
 def test_next_goes_back_inside_the_site(client, auth, user, target, expected):
@@ -396,7 +396,7 @@ def totp_user(db):
 
 def test_a_totp_account_needs_a_code_after_the_password(client, auth, totp_user, db):
     user, secret = totp_user
-    response = auth.login(user.email, next="/library/")
+    response = auth.login(user.email, next="/library")
     assert response.headers["Location"] == "/auth/mfa"
     assert signed_in_name(client) is None  # not signed in with the password alone
     page = client.get("/auth/mfa")
@@ -404,7 +404,7 @@ def test_a_totp_account_needs_a_code_after_the_password(client, auth, totp_user,
     wrong = client.post("/auth/mfa", data={"code": "000000"})
     assert wrong.status_code == 422 and "not right" in wrong.text
     right = client.post("/auth/mfa", data={"code": pyotp.TOTP(secret).now()})
-    assert right.status_code == 303 and right.headers["Location"] == "/library/"
+    assert right.status_code == 303 and right.headers["Location"] == "/library"
     assert signed_in_name(client) == "Tess"
     assert db.session.scalar(sa.select(LoginSession.second_factor)) is True
     assert "mfa.failure" in audit_actions(db)

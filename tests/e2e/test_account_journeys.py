@@ -125,7 +125,7 @@ def test_without_javascript_the_watchlist_and_rating_forms_still_work(no_js_page
     expect(page.locator("#notices")).to_contain_text("Your rating is saved.")
     expect(page.locator("#aura-score")).to_contain_text("9.0")
 
-    page.goto("/library/")
+    page.goto("/library")
     expect(page.locator("#watchlist_cards")).to_contain_text("Plain Form Film")
 
 

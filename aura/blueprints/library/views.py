@@ -139,7 +139,7 @@ def list_reviews(movie_id: int) -> Response:
     return render("library/reviews_list.html", "review_items", movie=movie, reviews=reviews)
 
 
-@bp.get("/")
+@bp.get("", strict_slashes=False)
 @login_required
 def show_library() -> Response:
     show = request.args.get("show", "watchlist")
