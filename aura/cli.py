@@ -92,10 +92,13 @@ def serve_command(host: str, port: int, threads: int) -> None:
 @click.option("--quiet", is_flag=True, help="Only print the summary line.")
 @with_appcontext
 def load_demo_command(quiet: bool) -> None:
-    """Load the demo catalog (idempotent) and report every skipped or corrected row."""
+    """Load the demo catalog and sample videos (idempotent); report skipped or corrected rows."""
     from aura.services import demo
 
     echo_report(demo.load_demo(), verbose=not quiet)
+    from aura.services import videos
+
+    videos.install_samples(click.echo)
 
 
 @click.command("purge")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from aura.models import Video
 from tests.factories import make_movie
 from tests.fixtures.accounts import PASSWORD, make_supervisor, make_user
-from tests.fixtures.streaming import VIDEO_PASSWORD, store_video, stretched_sample
+from tests.fixtures.streaming import SAMPLE_MP4, VIDEO_PASSWORD, store_video, stretched_sample
 
 pytestmark = pytest.mark.e2e
 
@@ -171,3 +171,28 @@ def test_unlocking_a_protected_video_after_a_wrong_password(page, db, media_dir)
     start_playing(page)
     wait_until_playing(page, 0.3)
     page.evaluate("() => document.querySelector('#player').pause()")
+
+
+def test_upload_and_unlock_without_javascript(browser, live_server, db, media_dir):
+    """The upload form is a plain multipart POST, and the password form a plain form."""
+    boss = make_supervisor(email="nojs@example.com")
+    locked = store_video(title="Plain locked", password=VIDEO_PASSWORD)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        sign_in(page, boss.email)
+        page.goto("/supervisor/videos/new")
+        page.set_input_files("input[name=file]", SAMPLE_MP4)
+        page.locator("#title").fill("Posted without scripts")
+        page.get_by_role("button", name="Upload").click()
+        expect(page).to_have_url(re.compile(r"/supervisor/videos$"))
+        expect(page.locator(".videos-table")).to_contain_text("Posted without scripts")
+
+        page.goto(f"/watch/{locked.id}")
+        page.get_by_label("Password").fill(VIDEO_PASSWORD)
+        page.get_by_role("button", name="Unlock").click()
+        expect(page).to_have_url(re.compile(f"/watch/{locked.id}$"))
+        expect(page.locator("video#player")).to_have_count(1)
+    finally:
+        context.close()
