@@ -23,9 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
+from flask import current_app
 from werkzeug.http import http_date, parse_date, parse_etags
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
+
+from aura.errors import NotFound
 
 # Long runs of digits are not a range anyone means; the cap also bounds the work of int().
 _RANGE_SPEC = re.compile(r"(\d{0,40})-(\d{0,40})", re.ASCII)
@@ -261,3 +264,16 @@ def offload_response(media: MediaFile) -> Response:
     response.headers["X-Accel-Redirect"] = media.offload_path or ""
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
+
+
+def respond(environ: Mapping, headers: Mapping[str, str], media: MediaFile) -> Response:
+    """The answer to an authorised GET or HEAD of ``media``, as ``AURA_STREAM_OFFLOAD`` says:
+    the bytes from Aura, or an ``X-Accel-Redirect`` for nginx to send them.
+    """
+    if current_app.config["STREAM_OFFLOAD"] == "x-accel":
+        return offload_response(media)
+    try:
+        return file_response(environ, headers, media)
+    except FileNotFoundError:
+        current_app.logger.error("video file %s is missing", media.path)
+        raise NotFound("This video's file is not on the server any more.") from None

@@ -32,6 +32,7 @@ from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Movie, Video
 from aura.services import activity, grants
+from aura.services.streaming import MediaFile
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,17 @@ def media_path(key: str) -> str:
     if not STORAGE_KEY.fullmatch(key or ""):
         raise NotFound("The video file is missing.")
     return os.path.join(media_dir(), key)
+
+
+def media_file(video: Video) -> MediaFile:
+    """What the streamer needs of a stored video: its path, type, validator and nginx URI."""
+    prefix = current_app.config["STREAM_OFFLOAD_PREFIX"].rstrip("/")
+    return MediaFile(
+        path=media_path(video.storage_key),
+        content_type=video.content_type,
+        etag=video.sha256[:32],
+        offload_path=f"{prefix}/{video.storage_key}",
+    )
 
 
 def new_key() -> str:

@@ -150,7 +150,17 @@ def test_supervisor_uploads_and_a_viewer_plays_and_seeks(
     assert 206 in statuses and set(statuses) <= {200, 206}
     starts = [int(m.group(1)) for m in map(re.compile(r"bytes=(\d+)-").match, ranges) if m]
     assert any(start > 8 * 1024 * 1024 for start in starts), f"no seek by range: {ranges}"
-    watcher.evaluate("() => document.querySelector('#player').pause()")
+    # Pausing saves the position; the next visit resumes there.
+    with watcher.expect_response(lambda r: r.url.endswith("/progress")) as saved:
+        watcher.evaluate("() => document.querySelector('#player').pause()")
+    assert saved.value.status == 204
+    watcher.goto(f"/watch/{video.id}")
+    expect(watcher.locator(".resume-note")).to_contain_text("Resuming where you stopped, at 0:2")
+    watcher.wait_for_function(
+        "() => { const v = document.querySelector('#player'); return v && v.currentTime >= 20; }"
+    )
+    watcher.goto("/")
+    expect(watcher.locator(".resume-strip")).to_contain_text("Night reel")
     context.close()
     assert errors == []
 

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import Response, current_app, has_request_context, request, send_file, session, url_for
+from flask import Response, has_request_context, request, send_file, session, url_for
 from flask_login import current_user, user_logged_out
 
 from aura.blueprints.catalog.views import movie_page_provider
@@ -132,22 +132,7 @@ def unlock_video(video_id: uuid.UUID) -> Response:
 def stream_video(video_id: uuid.UUID) -> Response:
     viewer = _viewer()
     video, grant = grants.authorize(video_id, _token(video_id), viewer)
-    media = streaming.MediaFile(
-        path=videos.media_path(video.storage_key),
-        content_type=video.content_type,
-        etag=video.sha256[:32],
-        offload_path=current_app.config["STREAM_OFFLOAD_PREFIX"].rstrip("/")
-        + "/"
-        + video.storage_key,
-    )
-    if current_app.config["STREAM_OFFLOAD"] == "x-accel":
-        response = streaming.offload_response(media)
-    else:
-        try:
-            response = streaming.file_response(request.environ, request.headers, media)
-        except FileNotFoundError:
-            current_app.logger.error("video %s: file %s is missing", video.id, video.storage_key)
-            raise NotFound("This video's file is not on the server any more.") from None
+    response = streaming.respond(request.environ, request.headers, videos.media_file(video))
     if request.method == "GET" and response.status_code in (200, 206):
         grants.count_play(grant, video, viewer)
     return response
