@@ -135,3 +135,11 @@ def test_sqlite_is_tuned_for_a_web_server(db):
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 5000
+
+
+def test_an_oversized_post_anywhere_gets_the_clear_413_page(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    for url in ("/auth/login", "/auth/register", "/library/watchlist/1"):
+        response = client.post(url, data={"next": "/", "padding": "x" * 5000})
+        assert response.status_code == 413, url
+        assert "larger than this site accepts" in response.get_data(as_text=True)

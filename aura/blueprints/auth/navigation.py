@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import g, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from aura.extensions import client_ip
 from aura.htmx import is_htmx
@@ -43,7 +44,11 @@ def current_page() -> str:
         return safe_next(request.headers.get("HX-Current-URL")) or "/"
     if request.method == "GET":
         return safe_next(request.full_path.rstrip("?")) or "/"
-    return safe_next(request.form.get("next")) or safe_next(request.referrer) or "/"
+    try:
+        posted = request.form.get("next")
+    except HTTPException:  # an oversized or unreadable body: there is no form to read
+        posted = None
+    return safe_next(posted) or safe_next(request.referrer) or "/"
 
 
 def back_to(default: str | None = None) -> str:
