@@ -138,7 +138,7 @@ def cursor_at(app, position: int) -> str:
             .offset(position - 1)
             .limit(1)
         ).one()
-        return cursors.encode(row.popular_score, row.id)
+        return cursors.encode("number", row.popular_score, row.id)
 
 
 def offset_query_time(app, offset: int, repeat: int) -> float:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from aura.errors import Invalid, NotFound
+from aura.errors import NotFound
 from aura.extensions import cache, db
 from aura.models import Genre, ListEntry, Movie, movie_genre
 from aura.services import cursors
@@ -21,6 +21,7 @@ class RowSpec:
     blurb: str
     column: sa.orm.InstrumentedAttribute
     descending: bool = True
+    kind: str = "number"  # how the sort key travels in a cursor
 
 
 ROWS: dict[str, RowSpec] = {
@@ -45,6 +46,7 @@ ROWS: dict[str, RowSpec] = {
             "Release dates still ahead, soonest first.",
             Movie.release_date,
             descending=False,
+            kind="date",
         ),
     )
 }
@@ -81,7 +83,7 @@ def row_page(
     stmt = _visible(sa.select(Movie), include_hidden)
     if name == "upcoming":
         stmt = stmt.where(Movie.release_date > _today())
-    return _keyset(stmt, spec.column, spec.descending, after, limit)
+    return _keyset(stmt, spec.column, spec.descending, spec.kind, after, limit)
 
 
 def genre_page(
@@ -96,24 +98,23 @@ def genre_page(
         .where(movie_genre.c.genre_id == genre.id),
         include_hidden,
     )
-    return genre, _keyset(stmt, Movie.popular_score, True, after, limit)
+    return genre, _keyset(stmt, Movie.popular_score, True, "number", after, limit)
 
 
-def _keyset(stmt: sa.Select, column, descending: bool, after: str | None, limit: int) -> Page:
-    if after:
-        value, last_id = cursors.decode(after)
-        if isinstance(value, date) != isinstance(column.type, sa.Date):
-            raise Invalid(cursors.BAD_CURSOR)  # a cursor from another row
-        key = sa.tuple_(column, Movie.id)
-        bound = sa.tuple_(sa.literal(value), sa.literal(last_id))
-        stmt = stmt.where(key < bound if descending else key > bound)
-    order = (column.desc(), Movie.id.desc()) if descending else (column.asc(), Movie.id.asc())
-    movies = db.session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
+def _keyset(
+    stmt: sa.Select, column, descending: bool, kind: str, after: str | None, limit: int
+) -> Page:
+    condition = cursors.after(column, Movie.id, kind, descending, after)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    movies = db.session.scalars(
+        stmt.order_by(*cursors.order(column, Movie.id, descending)).limit(limit + 1)
+    ).all()
     next_cursor = None
     if len(movies) > limit:
         movies = movies[:limit]
         last = movies[-1]
-        next_cursor = cursors.encode(getattr(last, column.key), last.id)
+        next_cursor = cursors.encode(kind, getattr(last, column.key), last.id)
     return Page(movies, next_cursor)
 
 
@@ -134,14 +135,18 @@ def _list_page(name: str, after: str | None, limit: int, include_hidden: bool) -
         .where(ListEntry.list_name == name),
         include_hidden,
     )
-    if after:
-        rank, _ = cursors.decode(after)
-        stmt = stmt.where(ListEntry.rank > rank)
-    rows = db.session.execute(stmt.order_by(ListEntry.rank).limit(limit + 1)).all()
+    condition = cursors.after(ListEntry.rank, ListEntry.id, "number", False, after)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    rows = db.session.execute(
+        stmt.add_columns(ListEntry.id.label("entry_id"))
+        .order_by(*cursors.order(ListEntry.rank, ListEntry.id, False))
+        .limit(limit + 1)
+    ).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = cursors.encode(rows[-1].rank, rows[-1].Movie.id)
+        next_cursor = cursors.encode("number", rows[-1].rank, rows[-1].entry_id)
     return Page([row.Movie for row in rows], next_cursor)
 
 

@@ -1,4 +1,9 @@
-"""Opaque keyset cursors: the sort value and id of the last item a page showed."""
+"""Opaque keyset cursors: the sort key and id of the last item a page showed.
+
+Every list that scrolls (catalog rows, genres, watchlists, reviews) pages with these, never with
+OFFSET, so a deep page costs what the first page costs. A cursor names the kind of key it holds,
+and a list only accepts a cursor of its own kind.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +11,71 @@ import base64
 import binascii
 import json
 import math
-from datetime import date
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
 
 from aura.errors import Invalid
 
 BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
+KINDS = ("number", "date", "datetime", "text")
+MAX_CURSOR = 400
 
 
-def encode(value: float | int | date | None, item_id: int) -> str:
-    if isinstance(value, date):
-        payload = ["d", value.isoformat(), item_id]
-    else:
-        payload = ["n", value, item_id]
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+def encode(kind: str, value: Any, item_id: int) -> str:
+    if kind in ("date", "datetime"):
+        value = value.isoformat()
+    raw = json.dumps([kind, value, item_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str) -> tuple[float | int | date, int]:
-    """Return (sort value, id), or raise Invalid for anything that is not a cursor we made."""
-    if len(cursor) > 200:
+def _value(kind: str, value: Any) -> Any:
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError
+        return value
+    if not isinstance(value, str):
+        raise ValueError
+    if kind == "datetime":
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed
+    if kind == "date":
+        return date.fromisoformat(value)
+    return value
+
+
+def decode(cursor: str, kind: str) -> tuple[Any, int]:
+    """(sort key, id) from a cursor made for this kind of list; anything else is Invalid."""
+    if len(cursor) > MAX_CURSOR:
         raise Invalid(BAD_CURSOR)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, value, item_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        found_kind, value, item_id = json.loads(raw)
+        if found_kind != kind:
+            raise ValueError
+        if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
+            raise ValueError
+        return _value(kind, value), item_id
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
         raise Invalid(BAD_CURSOR) from None
-    if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
-        raise Invalid(BAD_CURSOR)
-    if kind == "d" and isinstance(value, str):
-        try:
-            return date.fromisoformat(value), item_id
-        except ValueError:
-            raise Invalid(BAD_CURSOR) from None
-    if kind == "n" and isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise Invalid(BAD_CURSOR)
-        return value, item_id
-    raise Invalid(BAD_CURSOR)
+
+
+def after(key: Any, id_column: Any, kind: str, descending: bool, cursor: str | None):
+    """The keyset condition for rows after ``cursor`` in ``(key, id)`` order; None at the start."""
+    if not cursor:
+        return None
+    value, last_id = decode(cursor, kind)
+    row = sa.tuple_(key, id_column)
+    bound = sa.tuple_(sa.literal(value, key.type), sa.literal(last_id))
+    return row < bound if descending else row > bound
+
+
+def order(key: Any, id_column: Any, descending: bool) -> tuple[Any, Any]:
+    if descending:
+        return key.desc(), id_column.desc()
+    return key.asc(), id_column.asc()

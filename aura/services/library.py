@@ -6,13 +6,10 @@ one person can only ever change their own watchlist and ratings.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,11 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from aura.errors import Invalid
 from aura.extensions import db
-from aura.models import Movie, PlaybackProgress, Rating, UTCDateTime, Video, WatchlistEntry
-from aura.services import catalog, scores
+from aura.models import Movie, PlaybackProgress, Rating, Video, WatchlistEntry
+from aura.services import catalog, cursors, scores
 
 REVIEW_MAX = 5000
-BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
 # Control characters other than tab and newline have no place in a review.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -36,7 +32,7 @@ class WatchSort:
     label: str
     key: Any  # SQL expression the list is ordered by, with WatchlistEntry.id as the tie-break
     descending: bool
-    kind: str  # how the key travels in a cursor: "datetime", "date" or "text"
+    kind: str  # how the key travels in a cursor (see aura.services.cursors)
 
 
 # Films without a date sort after every dated one when newest come first.
@@ -61,51 +57,6 @@ WATCH_SORTS: dict[str, WatchSort] = {
 class Page:
     items: Sequence[Any]
     next_cursor: str | None
-
-
-# -- cursors --------------------------------------------------------------------------------------
-
-
-def _encode(kind: str, value: Any, item_id: int) -> str:
-    if kind in ("datetime", "date"):
-        value = value.isoformat()
-    raw = json.dumps([kind, value, item_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str, kind: str) -> tuple[Any, int]:
-    """(sort value, id) from a cursor this module made for this kind of list, else Invalid."""
-    if len(cursor) > 400:
-        raise Invalid(BAD_CURSOR)
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        found_kind, value, item_id = json.loads(raw)
-        if found_kind != kind or not isinstance(value, str):
-            raise ValueError
-        if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
-            raise ValueError
-        if kind == "datetime":
-            parsed: Any = datetime.fromisoformat(value)
-            if parsed.tzinfo is None:
-                raise ValueError
-        elif kind == "date":
-            parsed = date.fromisoformat(value)
-        else:
-            parsed = value
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise Invalid(BAD_CURSOR) from None
-    return parsed, item_id
-
-
-def _after(key: Any, id_column: Any, kind: str, descending: bool, cursor: str | None):
-    """The keyset condition for rows after ``cursor``, or None on the first page."""
-    if not cursor:
-        return None
-    value, last_id = _decode(cursor, kind)
-    bound_type = {"datetime": UTCDateTime(), "date": sa.Date(), "text": sa.String()}[kind]
-    row = sa.tuple_(key, id_column)
-    bound = sa.tuple_(sa.literal(value, bound_type), sa.literal(last_id))
-    return row < bound if descending else row > bound
 
 
 # -- watchlist ------------------------------------------------------------------------------------
@@ -173,19 +124,15 @@ def watchlist_page(
     )
     if not include_hidden:
         stmt = stmt.where(Movie.hidden.is_(False))
-    condition = _after(spec.key, WatchlistEntry.id, spec.kind, spec.descending, after)
+    condition = cursors.after(spec.key, WatchlistEntry.id, spec.kind, spec.descending, after)
     if condition is not None:
         stmt = stmt.where(condition)
-    order = (
-        (spec.key.desc(), WatchlistEntry.id.desc())
-        if spec.descending
-        else (spec.key.asc(), WatchlistEntry.id.asc())
-    )
+    order = cursors.order(spec.key, WatchlistEntry.id, spec.descending)
     rows = db.session.execute(stmt.order_by(*order).limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode(spec.kind, rows[-1].sort_key, rows[-1].entry_id)
+        next_cursor = cursors.encode(spec.kind, rows[-1].sort_key, rows[-1].entry_id)
     return Page([row.Movie for row in rows], next_cursor)
 
 
@@ -281,16 +228,16 @@ def reviews_page(
     )
     if exclude_user_id is not None:
         stmt = stmt.where(Rating.user_id != exclude_user_id)
-    condition = _after(Rating.created_at, Rating.id, "datetime", True, after)
+    condition = cursors.after(Rating.created_at, Rating.id, "datetime", True, after)
     if condition is not None:
         stmt = stmt.where(condition)
     rows = db.session.scalars(
-        stmt.order_by(Rating.created_at.desc(), Rating.id.desc()).limit(limit + 1)
+        stmt.order_by(*cursors.order(Rating.created_at, Rating.id, True)).limit(limit + 1)
     ).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode("datetime", rows[-1].created_at, rows[-1].id)
+        next_cursor = cursors.encode("datetime", rows[-1].created_at, rows[-1].id)
     return Page(rows, next_cursor)
 
 
@@ -306,16 +253,16 @@ def ratings_page(
     )
     if not include_hidden:
         stmt = stmt.where(Movie.hidden.is_(False))
-    condition = _after(Rating.updated_at, Rating.id, "datetime", True, after)
+    condition = cursors.after(Rating.updated_at, Rating.id, "datetime", True, after)
     if condition is not None:
         stmt = stmt.where(condition)
     rows = db.session.scalars(
-        stmt.order_by(Rating.updated_at.desc(), Rating.id.desc()).limit(limit + 1)
+        stmt.order_by(*cursors.order(Rating.updated_at, Rating.id, True)).limit(limit + 1)
     ).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode("datetime", rows[-1].updated_at, rows[-1].id)
+        next_cursor = cursors.encode("datetime", rows[-1].updated_at, rows[-1].id)
     return Page(rows, next_cursor)
 
 

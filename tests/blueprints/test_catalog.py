@@ -197,7 +197,7 @@ def test_a_cursor_from_another_row_is_refused(client, db):
     make_movie()
     from datetime import date
 
-    numeric, dated = cursors.encode(12.5, 1), cursors.encode(date(2030, 1, 1), 1)
+    numeric, dated = cursors.encode("number", 12.5, 1), cursors.encode("date", date(2030, 1, 1), 1)
     assert client.get("/rows/upcoming", query_string={"after": numeric}).status_code == 400
     assert client.get("/rows/popular", query_string={"after": dated}).status_code == 400
     assert client.get("/rows/upcoming", query_string={"after": dated}).status_code == 200

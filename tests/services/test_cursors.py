@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -6,9 +6,26 @@ from aura.errors import Invalid
 from aura.services import cursors
 
 
-@pytest.mark.parametrize("value", [0.0, 3.25, 1e-12, 123456789.123, 7, date(1999, 12, 31)])
-def test_a_cursor_round_trips_its_value_exactly(value):
-    assert cursors.decode(cursors.encode(value, 42)) == (value, 42)
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("number", 0.0),
+        ("number", 3.25),
+        ("number", 1e-12),
+        ("number", 7),
+        ("date", date(1999, 12, 31)),
+        ("datetime", datetime(2026, 11, 21, 13, 56, 1, 123456, tzinfo=UTC)),
+        ("text", "the godfather ☕ \u202e"),
+    ],
+)
+def test_a_cursor_round_trips_its_key_exactly(kind, value):
+    assert cursors.decode(cursors.encode(kind, value, 42), kind) == (value, 42)
+
+
+def test_a_cursor_of_another_kind_is_refused():
+    for kind in ("date", "datetime", "text"):
+        with pytest.raises(Invalid):
+            cursors.decode(cursors.encode("number", 1.5, 1), kind)
 
 
 @pytest.mark.parametrize(
@@ -19,14 +36,21 @@ def test_a_cursor_round_trips_its_value_exactly(value):
         "e30",  # {}
         "W10",  # []
         "x" * 500,
-        "WyJuIiwxLjAsdHJ1ZV0",  # ["n",1.0,true]: a boolean id
-        "WyJuIiwiTmFOIiwxXQ",  # ["n","NaN",1]: a string where a number belongs
-        "WyJkIiwiMjAyMC0xMy0wMSIsMV0",  # ["d","2020-13-01",1]: no such date
-        "WyJuIiwxLjAsLTFd",  # ["n",1.0,-1]: a negative id
-        "WyJ6IiwxLjAsMV0",  # ["z",1.0,1]: an unknown kind
+        "WyJudW1iZXIiLDEuMCx0cnVlXQ",  # ["number",1.0,true]: a boolean id
+        "WyJudW1iZXIiLCJOYU4iLDFd",  # ["number","NaN",1]: a string where a number belongs
+        "WyJudW1iZXIiLDEuMCwtMV0",  # ["number",1.0,-1]: a negative id
+        "WyJudW1iZXIiLDFlOTk5LDFd",  # ["number",1e999,1]: infinity
         "\u202e\u0000",
     ],
 )
 def test_anything_else_is_refused_as_invalid(garbage):
     with pytest.raises(Invalid):
-        cursors.decode(garbage)
+        cursors.decode(garbage, "number")
+
+
+def test_dates_and_times_must_be_real():
+    with pytest.raises(Invalid):
+        cursors.decode(cursors.encode("text", "2020-13-01", 1).replace("dGV4dC", "ZGF0ZS"), "date")
+    naive = cursors.encode("text", "2026-01-01T00:00:00", 1)
+    with pytest.raises(Invalid):
+        cursors.decode(naive, "datetime")
