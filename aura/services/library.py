@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from aura.errors import Invalid
 from aura.extensions import db
-from aura.models import Movie, PlaybackProgress, Rating, Video, WatchlistEntry
+from aura.models import Movie, Rating, WatchlistEntry
 from aura.services import catalog, cursors, scores
 
 REVIEW_MAX = 5000
@@ -264,23 +264,3 @@ def ratings_page(
         rows = rows[:limit]
         next_cursor = cursors.encode("datetime", rows[-1].updated_at, rows[-1].id)
     return Page(rows, next_cursor)
-
-
-# -- continue watching ----------------------------------------------------------------------------
-
-
-def continue_watching(
-    user_id: int, limit: int = 12, include_hidden: bool = False
-) -> list[PlaybackProgress]:
-    """Videos the user started and has not finished, most recent first, each with its video."""
-    stmt = (
-        sa.select(PlaybackProgress)
-        .join(Video, Video.id == PlaybackProgress.video_id)
-        .outerjoin(Movie, Movie.id == Video.movie_id)
-        .options(selectinload(PlaybackProgress.video).selectinload(Video.movie))
-        .where(PlaybackProgress.user_id == user_id, PlaybackProgress.watched.is_(False))
-    )
-    if not include_hidden:
-        stmt = stmt.where(sa.or_(Video.movie_id.is_(None), Movie.hidden.is_(False)))
-    stmt = stmt.order_by(PlaybackProgress.updated_at.desc(), PlaybackProgress.id.desc())
-    return list(db.session.scalars(stmt.limit(limit)))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from aura.errors import Invalid, NotFound
 from aura.extensions import db as _db
 from aura.models import Movie, PlaybackProgress, Rating, Video, WatchlistEntry, utcnow
-from aura.services import library
+from aura.services import library, playback
 from tests.factories import make_movie
 from tests.fixtures.accounts import make_user
 
@@ -238,7 +238,7 @@ def test_continue_watching_lists_unfinished_videos_newest_first(db):
             )
         )
     db.session.commit()
-    progress = library.continue_watching(ann.id)
+    progress = playback.continue_watching(ann.id)
     assert [item.video.title for item in progress] == ["Newer", "Older"]
-    assert progress[0].video.movie is not None
-    assert len(library.continue_watching(ann.id, limit=1)) == 1
+    assert progress[0].movie is not None
+    assert len(playback.continue_watching(ann.id, limit=1)) == 1

@@ -13,7 +13,7 @@ from aura.blueprints.library import bp
 from aura.errors import Invalid
 from aura.htmx import is_partial, render
 from aura.models import Movie
-from aura.services import catalog, library
+from aura.services import catalog, library, playback
 
 SHOW = ("watchlist", "ratings")
 
@@ -158,9 +158,9 @@ def show_library() -> Response:
             page=page,
             next_url=page.next_cursor
             and url_for("library.show_library", sort=sort, after=page.next_cursor),
-            progress=[]
+            continue_watching=[]
             if after
-            else library.continue_watching(current_user.id, include_hidden=include_hidden),
+            else playback.continue_watching(current_user.id, include_hidden=include_hidden),
         )
         block = "watchlist_cards"
     else:
