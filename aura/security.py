@@ -9,6 +9,7 @@ from flask_login import current_user, logout_user
 
 from aura.extensions import db, login_manager
 from aura.models import User
+from aura.models.user import Anonymous
 
 CSP = "; ".join(
     [
@@ -29,6 +30,7 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    login_manager.anonymous_user = Anonymous
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"

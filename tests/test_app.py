@@ -143,3 +143,11 @@ def test_an_oversized_post_anywhere_gets_the_clear_413_page(app, client, monkeyp
         response = client.post(url, data={"next": "/", "padding": "x" * 5000})
         assert response.status_code == 413, url
         assert "larger than this site accepts" in response.get_data(as_text=True)
+
+
+def test_an_anonymous_visitor_answers_role_questions_like_a_user(app):
+    from flask_login import current_user
+
+    with app.test_request_context("/"):
+        assert current_user.is_authenticated is False
+        assert current_user.is_supervisor is False

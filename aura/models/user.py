@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_login import UserMixin
+from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aura.extensions import db
@@ -47,3 +47,10 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class Anonymous(AnonymousUserMixin):
+    """A visitor who has not signed in: answers the same role questions as a User."""
+
+    is_supervisor = False
+    mfa_enabled = False

@@ -25,10 +25,6 @@ def movie_page_provider(provider: MoviePageProvider) -> MoviePageProvider:
     return provider
 
 
-def _supervising() -> bool:
-    return bool(current_user.is_authenticated and current_user.is_supervisor)
-
-
 @bp.app_template_global()
 def poster_url(movie: Movie) -> str:
     if movie.poster_path:
@@ -39,7 +35,7 @@ def poster_url(movie: Movie) -> str:
 @bp.get("/")
 def show_home() -> Response:
     scores.refresh_trending()
-    rows = catalog.home_rows(include_hidden=_supervising())
+    rows = catalog.home_rows(include_hidden=current_user.is_supervisor)
     return render("catalog/home_show.html", "rows", rows=rows, genres=catalog.all_genres())
 
 
@@ -47,7 +43,7 @@ def show_home() -> Response:
 def show_row(row: str) -> Response:
     spec = catalog.get_row(row)
     page = catalog.row_page(
-        row, after=request.args.get("after") or None, include_hidden=_supervising()
+        row, after=request.args.get("after") or None, include_hidden=current_user.is_supervisor
     )
     return render(
         "catalog/movies_browse.html",
@@ -62,7 +58,7 @@ def show_row(row: str) -> Response:
 @bp.get("/genres/<slug>")
 def show_genre(slug: str) -> Response:
     genre, page = catalog.genre_page(
-        slug, after=request.args.get("after") or None, include_hidden=_supervising()
+        slug, after=request.args.get("after") or None, include_hidden=current_user.is_supervisor
     )
     return render(
         "catalog/movies_browse.html",
@@ -77,13 +73,15 @@ def show_genre(slug: str) -> Response:
 
 @bp.get("/search")
 def search_movies() -> Response:
-    result = search.search_movies(request.args.get("q", ""), include_hidden=_supervising())
+    result = search.search_movies(
+        request.args.get("q", ""), include_hidden=current_user.is_supervisor
+    )
     return render("catalog/movies_search.html", "results", result=result)
 
 
 @bp.get("/movies/<int:movie_id>")
 def show_movie(movie_id: int) -> Response:
-    movie = catalog.get_movie(movie_id, include_hidden=_supervising())
+    movie = catalog.get_movie(movie_id, include_hidden=current_user.is_supervisor)
     activity.record_view(
         kind="detail",
         movie_id=movie.id,
@@ -102,7 +100,7 @@ def show_movie(movie_id: int) -> Response:
 
 @bp.get("/posters/<int:movie_id>.svg")
 def show_poster(movie_id: int) -> Response:
-    movie = catalog.get_movie(movie_id, include_hidden=_supervising())
+    movie = catalog.get_movie(movie_id, include_hidden=current_user.is_supervisor)
     response = make_response(posters.render_svg(movie))
     response.mimetype = "image/svg+xml"
     response.set_etag(posters.poster_version(movie))

@@ -18,10 +18,6 @@ from aura.services import catalog, library, playback
 SHOW = ("watchlist", "ratings")
 
 
-def _supervising() -> bool:
-    return bool(current_user.is_authenticated and current_user.is_supervisor)
-
-
 def _back(movie_id: int | None = None) -> str:
     """Where a plain form goes after a change: the page it was sent from."""
     fallback = url_for("catalog.show_movie", movie_id=movie_id) if movie_id else None
@@ -61,9 +57,11 @@ def _film_page(movie: Movie) -> dict[str, Any]:
 @login_required
 def toggle_watchlist(movie_id: int) -> Response:
     wanted = {"1": True, "0": False}.get(request.form.get("on", ""))
-    on = library.set_watchlist(current_user.id, movie_id, on=wanted, include_hidden=_supervising())
+    on = library.set_watchlist(
+        current_user.id, movie_id, on=wanted, include_hidden=current_user.is_supervisor
+    )
     if is_partial():
-        movie = catalog.get_movie(movie_id, include_hidden=_supervising())
+        movie = catalog.get_movie(movie_id, include_hidden=current_user.is_supervisor)
         return render("library/watchlist_toggle.html", "toggle", movie=movie, watch_state=on)
     flash("Added to your watchlist." if on else "Removed from your watchlist.", "success")
     return redirect(_back(movie_id), 303)
@@ -75,7 +73,7 @@ def toggle_watchlist(movie_id: int) -> Response:
 @bp.post("/ratings/<int:movie_id>")
 @login_required
 def rate_movie(movie_id: int) -> Response:
-    include_hidden = _supervising()
+    include_hidden = current_user.is_supervisor
     try:
         rating = library.rate(
             current_user.id,
@@ -102,7 +100,7 @@ def rate_movie(movie_id: int) -> Response:
 @bp.post("/ratings/<int:movie_id>/delete")
 @login_required
 def delete_rating(movie_id: int) -> Response:
-    include_hidden = _supervising()
+    include_hidden = current_user.is_supervisor
     library.unrate(current_user.id, movie_id, include_hidden=include_hidden)
     if not is_partial():
         flash("Your rating is removed.", "info")
@@ -130,7 +128,7 @@ def _rating_response(movie: Movie, rating, status: int = 200, **extra) -> Respon
 
 @bp.get("/reviews/<int:movie_id>")
 def list_reviews(movie_id: int) -> Response:
-    movie = catalog.get_movie(movie_id, include_hidden=_supervising())
+    movie = catalog.get_movie(movie_id, include_hidden=current_user.is_supervisor)
     reviews = library.reviews_page(
         movie.id,
         after=request.args.get("after") or None,
@@ -146,7 +144,7 @@ def show_library() -> Response:
     if show not in SHOW:
         raise Invalid("The library shows your watchlist or your ratings.")
     after = request.args.get("after") or None
-    include_hidden = _supervising()
+    include_hidden = current_user.is_supervisor
     context: dict[str, Any] = {"show": show, "sorts": library.WATCH_SORTS}
     if show == "watchlist":
         sort = library.get_watch_sort(request.args.get("sort")).name

@@ -19,7 +19,7 @@ from aura.htmx import hx_redirect
 
 
 def require_supervisor() -> None:
-    if current_user.is_authenticated and current_user.is_supervisor:
+    if current_user.is_supervisor:
         return
     if current_user.is_authenticated:
         raise Forbidden("Only supervisors can open this page.")
