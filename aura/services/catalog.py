@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +11,7 @@ from aura.errors import NotFound
 from aura.extensions import cache, db
 from aura.models import Genre, ListEntry, Movie, movie_genre
 from aura.services import cursors
+from aura.services.cursors import Page
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,6 @@ ROWS: dict[str, RowSpec] = {
 }
 
 
-@dataclass(frozen=True)
-class Page:
-    movies: Sequence[Movie]
-    next_cursor: str | None
-
-
 def get_row(name: str) -> RowSpec:
     try:
         return ROWS[name]
@@ -83,7 +77,7 @@ def row_page(
     stmt = _visible(sa.select(Movie), include_hidden)
     if name == "upcoming":
         stmt = stmt.where(Movie.release_date > _today())
-    return _keyset(stmt, spec.column, spec.descending, spec.kind, after, limit)
+    return cursors.paginate(stmt, spec.column, Movie.id, spec.kind, spec.descending, after, limit)
 
 
 def genre_page(
@@ -98,24 +92,9 @@ def genre_page(
         .where(movie_genre.c.genre_id == genre.id),
         include_hidden,
     )
-    return genre, _keyset(stmt, Movie.popular_score, True, "number", after, limit)
-
-
-def _keyset(
-    stmt: sa.Select, column, descending: bool, kind: str, after: str | None, limit: int
-) -> Page:
-    condition = cursors.after(column, Movie.id, kind, descending, after)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    movies = db.session.scalars(
-        stmt.order_by(*cursors.order(column, Movie.id, descending)).limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(movies) > limit:
-        movies = movies[:limit]
-        last = movies[-1]
-        next_cursor = cursors.encode(kind, getattr(last, column.key), last.id)
-    return Page(movies, next_cursor)
+    return genre, cursors.paginate(
+        stmt, Movie.popular_score, Movie.id, "number", True, after, limit
+    )
 
 
 def has_list(name: str) -> bool:
@@ -130,24 +109,12 @@ def has_list(name: str) -> bool:
 
 def _list_page(name: str, after: str | None, limit: int, include_hidden: bool) -> Page:
     stmt = _visible(
-        sa.select(Movie, ListEntry.rank)
+        sa.select(Movie)
         .join(ListEntry, ListEntry.movie_id == Movie.id)
         .where(ListEntry.list_name == name),
         include_hidden,
     )
-    condition = cursors.after(ListEntry.rank, ListEntry.id, "number", False, after)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    rows = db.session.execute(
-        stmt.add_columns(ListEntry.id.label("entry_id"))
-        .order_by(*cursors.order(ListEntry.rank, ListEntry.id, False))
-        .limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode("number", rows[-1].rank, rows[-1].entry_id)
-    return Page([row.Movie for row in rows], next_cursor)
+    return cursors.paginate(stmt, ListEntry.rank, ListEntry.id, "number", False, after, limit)
 
 
 def home_rows(limit: int = 18, include_hidden: bool = False) -> list[tuple[RowSpec, Page]]:
@@ -155,7 +122,7 @@ def home_rows(limit: int = 18, include_hidden: bool = False) -> list[tuple[RowSp
     rows = []
     for spec in ROWS.values():
         page = row_page(spec.name, limit=limit, include_hidden=include_hidden)
-        if page.movies:
+        if page.items:
             rows.append((spec, page))
     return rows
 

@@ -11,12 +11,22 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from aura.errors import Invalid
+from aura.extensions import db
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Any]
+    next_cursor: str | None  # None on the last page
+
 
 BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
 KINDS = ("number", "date", "datetime", "text")
@@ -65,7 +75,7 @@ def decode(cursor: str, kind: str) -> tuple[Any, int]:
         raise Invalid(BAD_CURSOR) from None
 
 
-def after(key: Any, id_column: Any, kind: str, descending: bool, cursor: str | None):
+def keyset_condition(key: Any, id_column: Any, kind: str, descending: bool, cursor: str | None):
     """The keyset condition for rows after ``cursor`` in ``(key, id)`` order; None at the start."""
     if not cursor:
         return None
@@ -79,3 +89,31 @@ def order(key: Any, id_column: Any, descending: bool) -> tuple[Any, Any]:
     if descending:
         return key.desc(), id_column.desc()
     return key.asc(), id_column.asc()
+
+
+def paginate(
+    stmt: sa.Select,
+    key: Any,
+    id_column: Any,
+    kind: str,
+    descending: bool,
+    after: str | None,
+    limit: int,
+) -> Page:
+    """One page of ``stmt``'s first entity in ``(key, id)`` order, continuing after ``after``.
+
+    Fetches one row more than the page holds to know whether another page follows.
+    """
+    condition = keyset_condition(key, id_column, kind, descending, after)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    rows = db.session.execute(
+        stmt.add_columns(key.label("cursor_key"), id_column.label("cursor_id"))
+        .order_by(*order(key, id_column, descending))
+        .limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode(kind, rows[-1].cursor_key, rows[-1].cursor_id)
+    return Page([row[0] for row in rows], next_cursor)

@@ -7,7 +7,6 @@ one person can only ever change their own watchlist and ratings.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ from aura.errors import Invalid
 from aura.extensions import db
 from aura.models import Movie, Rating, WatchlistEntry
 from aura.services import catalog, cursors, scores
+from aura.services.cursors import Page
 
 REVIEW_MAX = 5000
 # Control characters other than tab and newline have no place in a review.
@@ -51,12 +51,6 @@ WATCH_SORTS: dict[str, WatchSort] = {
         ),
     )
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    items: Sequence[Any]
-    next_cursor: str | None
 
 
 # -- watchlist ------------------------------------------------------------------------------------
@@ -118,22 +112,15 @@ def watchlist_page(
     """One page of the user's watchlist films, in the chosen order."""
     spec = get_watch_sort(sort)
     stmt = (
-        sa.select(Movie, spec.key.label("sort_key"), WatchlistEntry.id.label("entry_id"))
+        sa.select(Movie)
         .join(WatchlistEntry, WatchlistEntry.movie_id == Movie.id)
         .where(WatchlistEntry.user_id == user_id)
     )
     if not include_hidden:
         stmt = stmt.where(Movie.hidden.is_(False))
-    condition = cursors.after(spec.key, WatchlistEntry.id, spec.kind, spec.descending, after)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    order = cursors.order(spec.key, WatchlistEntry.id, spec.descending)
-    rows = db.session.execute(stmt.order_by(*order).limit(limit + 1)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode(spec.kind, rows[-1].sort_key, rows[-1].entry_id)
-    return Page([row.Movie for row in rows], next_cursor)
+    return cursors.paginate(
+        stmt, spec.key, WatchlistEntry.id, spec.kind, spec.descending, after, limit
+    )
 
 
 # -- ratings and reviews --------------------------------------------------------------------------
@@ -228,17 +215,7 @@ def reviews_page(
     )
     if exclude_user_id is not None:
         stmt = stmt.where(Rating.user_id != exclude_user_id)
-    condition = cursors.after(Rating.created_at, Rating.id, "datetime", True, after)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    rows = db.session.scalars(
-        stmt.order_by(*cursors.order(Rating.created_at, Rating.id, True)).limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode("datetime", rows[-1].created_at, rows[-1].id)
-    return Page(rows, next_cursor)
+    return cursors.paginate(stmt, Rating.created_at, Rating.id, "datetime", True, after, limit)
 
 
 def ratings_page(
@@ -253,14 +230,4 @@ def ratings_page(
     )
     if not include_hidden:
         stmt = stmt.where(Movie.hidden.is_(False))
-    condition = cursors.after(Rating.updated_at, Rating.id, "datetime", True, after)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    rows = db.session.scalars(
-        stmt.order_by(*cursors.order(Rating.updated_at, Rating.id, True)).limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode("datetime", rows[-1].updated_at, rows[-1].id)
-    return Page(rows, next_cursor)
+    return cursors.paginate(stmt, Rating.updated_at, Rating.id, "datetime", True, after, limit)

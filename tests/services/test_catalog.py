@@ -14,7 +14,7 @@ def walk(name, limit=7, **kw):
     seen, after = [], None
     while True:
         page = catalog.row_page(name, after=after, limit=limit, **kw)
-        seen.extend(movie.id for movie in page.movies)
+        seen.extend(movie.id for movie in page.items)
         if page.next_cursor is None:
             return seen
         after = page.next_cursor
@@ -32,14 +32,14 @@ def test_keyset_pages_cover_every_film_once_across_ties(db):
 def test_deletions_between_pages_neither_repeat_nor_skip_the_rest(db):
     movies = [make_movie(popular_score=100 - n) for n in range(20)]
     first = catalog.row_page("popular", limit=5)
-    assert [m.id for m in first.movies] == [m.id for m in movies[:5]]
+    assert [m.id for m in first.items] == [m.id for m in movies[:5]]
     # One already shown and one not yet shown disappear before the next page is asked for.
     db.session.execute(sa.delete(Movie).where(Movie.id.in_([movies[2].id, movies[7].id])))
     db.session.commit()
     rest, after = [], first.next_cursor
     while after:
         page = catalog.row_page("popular", after=after, limit=5)
-        rest.extend(m.id for m in page.movies)
+        rest.extend(m.id for m in page.items)
         after = page.next_cursor
     assert rest == [m.id for m in movies[5:] if m.id != movies[7].id]
 
@@ -49,8 +49,8 @@ def test_films_inserted_after_the_cursor_position_appear_later(db):
     first = catalog.row_page("popular", limit=5)
     late = make_movie("Latecomer", popular_score=92.5)  # sorts between items 7 and 8
     second = catalog.row_page("popular", after=first.next_cursor, limit=5)
-    assert late.id in [m.id for m in second.movies]
-    assert movies[0].id not in [m.id for m in second.movies]
+    assert late.id in [m.id for m in second.items]
+    assert movies[0].id not in [m.id for m in second.items]
 
 
 def test_hidden_films_never_reach_viewers_but_supervisors_see_them(db):
@@ -104,7 +104,7 @@ def test_genre_pages_walk_only_that_genre(db):
     genre, page = catalog.genre_page("drama", limit=3)
     assert genre.name == "Drama"
     _, rest = catalog.genre_page("drama", after=page.next_cursor, limit=3)
-    assert [m.id for m in page.movies + rest.movies] == [m.id for m in dramas]
+    assert [m.id for m in page.items + rest.items] == [m.id for m in dramas]
     assert rest.next_cursor is None
     with pytest.raises(NotFound):
         catalog.genre_page("no-such-genre")
