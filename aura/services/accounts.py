@@ -311,6 +311,12 @@ def live_sessions(user_id: int) -> list[LoginSession]:
     )
 
 
+def _confirm_password(user: User, password: str | None, field: str) -> None:
+    """Sensitive changes ask for the current password again."""
+    if not passwords.verify_password(user.password_hash, password or ""):
+        raise FieldInvalid(field, "That is not your current password.")
+
+
 def change_password(user_id: int, current: str, new: str, client_ip: str | None = None) -> User:
     """Check the current password, set a new one and sign every other browser out. Commits."""
     user = get_user(user_id)
@@ -364,8 +370,7 @@ def disable_mfa(user_id: int, password: str, client_ip: str | None = None) -> No
     user = get_user(user_id)
     if mfa_required(user):
         raise Forbidden("Supervisors must keep two-factor sign-in on at this site.")
-    if not passwords.verify_password(user.password_hash, password or ""):
-        raise FieldInvalid("password", "That is not your current password.")
+    _confirm_password(user, password, "password")
     user.totp_secret = None
     user.recovery_codes = None
     audit("mfa.disable", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
@@ -379,8 +384,7 @@ def regenerate_recovery_codes(
     user = get_user(user_id)
     if not user.mfa_enabled:
         raise Invalid("Turn on two-factor sign-in first.")
-    if not passwords.verify_password(user.password_hash, password or ""):
-        raise FieldInvalid("password", "That is not your current password.")
+    _confirm_password(user, password, "password")
     codes = mfa.new_recovery_codes()
     user.recovery_codes = [mfa.hash_recovery_code(code) for code in codes]
     audit("mfa.recovery_codes", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
