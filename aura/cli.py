@@ -96,9 +96,9 @@ def load_demo_command(quiet: bool) -> None:
     from aura.services import demo
 
     echo_report(demo.load_demo(), verbose=not quiet)
-    from aura.services import videos
+    from aura.services import samples
 
-    videos.install_samples(click.echo)
+    samples.install_samples(click.echo)
 
 
 @click.command("purge")

@@ -243,6 +243,6 @@ def prepare_site(echo, report) -> None:
     else:
         echo("Demo accounts already exist (their passwords were shown when they were created).")
 
-    from aura.services import videos
+    from aura.services import samples
 
-    videos.install_samples(echo)
+    samples.install_samples(echo)

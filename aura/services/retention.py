@@ -18,7 +18,7 @@ from flask import current_app
 
 from aura.extensions import db
 from aura.models import View, utcnow
-from aura.services import grants, videos
+from aura.services import grants, media
 
 STALE_UPLOAD_SECONDS = 24 * 3600
 
@@ -43,7 +43,7 @@ def purge_stale_uploads(directory: str, older_than: float = STALE_UPLOAD_SECONDS
     cutoff = time.time() - older_than
     removed = 0
     for entry in os.scandir(directory):
-        if not (entry.name.startswith(videos.TEMP_PREFIX) and entry.is_file()):
+        if not (entry.name.startswith(media.TEMP_PREFIX) and entry.is_file()):
             continue
         try:
             if entry.stat().st_mtime < cutoff:

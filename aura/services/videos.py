@@ -1,227 +1,38 @@
-"""Videos supervisors upload: content sniffing, storage under ``AURA_MEDIA_DIR``, edits, deletion.
+"""Videos supervisors upload: the form's rules, creating, editing and deleting videos.
 
-An upload is written straight into the media folder under a random temporary name while it
-arrives (hashed on the way, so the process never holds the file in memory), checked by its
-first bytes, made durable (fsync, rename to a random storage name), and only then recorded.
-A refused, failed or interrupted upload leaves neither a file nor a row. The name the browser
-sent is kept as text for the supervisor to read; it never becomes a path.
+A refused, failed or interrupted upload leaves neither a file nor a row: the file is made
+durable in the media folder (aura.services.media) before the row is inserted, and removed again
+if the insert fails. The name the browser sent is kept as text for the supervisor to read.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import os
 import re
-import secrets
-import shutil
-import tempfile
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from werkzeug.formparser import FormDataParser
 from werkzeug.security import generate_password_hash
 
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Movie, Video
 from aura.services import activity, grants
-from aura.services.streaming import MediaFile
+from aura.services.media import UploadSpool, media_path, new_key, sniff_image, sniff_video
 
 log = logging.getLogger(__name__)
 
-SNIFF_BYTES = 512
-TEMP_PREFIX = ".upload-"
-TEMP_SUFFIX = ".part"
-STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 MAX_THUMBNAIL_BYTES = 5 * 1024 * 1024
 TITLE_MAX = 300
 DESCRIPTION_MAX = 5000
 PASSWORD_MIN = 6
 PASSWORD_MAX = 200
-SAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "samples")
-
-# ISO base media brands that are pictures or sound, not video.
-NOT_VIDEO_BRANDS = {
-    b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
-    b"jp2 ", b"jpx ", b"crx ", b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ",
-}  # fmt: skip
-QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-
-
-# -- content sniffing --------------------------------------------------------------------------
-
-
-def sniff_video(head: bytes) -> str | None:
-    """The video content type the first bytes of a file show, or None if it is not a video.
-
-    MP4/M4V/MOV (ISO base media), WebM/Matroska (EBML) and Ogg are recognised; the name and
-    the type the browser claimed are ignored.
-    """
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in NOT_VIDEO_BRANDS:
-            return None
-        if brand == b"qt  ":
-            return "video/quicktime"
-        return "video/mp4"  # isom, mp41, mp42, avc1, M4V, dash, 3gp... all play as MP4
-    if len(head) >= 8 and head[4:8] in QUICKTIME_ATOMS:
-        return "video/quicktime"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
-    if head.startswith(b"OggS"):
-        return "video/ogg"
-    return None
-
-
-def sniff_image(head: bytes) -> str | None:
-    """PNG, JPEG or WebP by their first bytes (never SVG: it can carry script)."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-# -- writing uploads into the media folder -----------------------------------------------------
-
-
-def media_dir() -> str:
-    return current_app.config["MEDIA_DIR"]
-
-
-def media_path(key: str) -> str:
-    """The path of a stored file; keys are Aura's own random names, checked again here."""
-    if not STORAGE_KEY.fullmatch(key or ""):
-        raise NotFound("The video file is missing.")
-    return os.path.join(media_dir(), key)
-
-
-def media_file(video: Video) -> MediaFile:
-    """What the streamer needs of a stored video: its path, type, validator and nginx URI."""
-    prefix = current_app.config["STREAM_OFFLOAD_PREFIX"].rstrip("/")
-    return MediaFile(
-        path=media_path(video.storage_key),
-        content_type=video.content_type,
-        etag=video.sha256[:32],
-        offload_path=f"{prefix}/{video.storage_key}",
-    )
-
-
-def new_key() -> str:
-    return secrets.token_hex(16)
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class UploadSpool:
-    """One uploaded file being written into the media folder under a random temporary name.
-
-    It hashes and counts what is written and keeps the first bytes for sniffing. ``keep()``
-    makes it durable under its storage name; closing it without keeping removes it.
-    """
-
-    def __init__(self, directory: str) -> None:
-        os.makedirs(directory, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
-        self._file = os.fdopen(fd, "w+b")
-        self._sha256 = hashlib.sha256()
-        self.size = 0
-        self.head = b""
-        self.kept_path: str | None = None
-
-    def write(self, data: bytes) -> int:
-        if len(self.head) < SNIFF_BYTES:
-            self.head += bytes(data[: SNIFF_BYTES - len(self.head)])
-        self._sha256.update(data)
-        self.size += len(data)
-        return self._file.write(data)
-
-    def read(self, size: int = -1) -> bytes:
-        return self._file.read(size)
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._file.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    @property
-    def closed(self) -> bool:
-        return self._file.closed
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256.hexdigest()
-
-    def keep(self, key: str) -> str:
-        """Write the file to disk for good under ``key``: fsync, rename, fsync the folder."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        directory = os.path.dirname(self.path)
-        final = os.path.join(directory, key)
-        os.rename(self.path, final)
-        self.kept_path = final
-        _fsync_dir(directory)
-        return final
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        if self.kept_path is None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
-
-
-class MediaFormParser(FormDataParser):
-    """werkzeug's form parser, writing file parts into ``directory`` as UploadSpools.
-
-    Every spool is added to ``spools`` so the request can close them all when it ends, also
-    when parsing failed half-way (a dropped connection).
-    """
-
-    def __init__(
-        self, stream_factory=None, *args: Any, directory: str, spools: list, **kwargs: Any
-    ) -> None:
-        def factory(
-            total_content_length=None, content_type=None, filename=None, content_length=None
-        ) -> UploadSpool:
-            spool = UploadSpool(directory)
-            spools.append(spool)
-            return spool
-
-        super().__init__(factory, *args, **kwargs)
 
 
 # -- rules for the supervisor's form -----------------------------------------------------------
@@ -553,87 +364,3 @@ def thumbnail(video_id: uuid.UUID, include_hidden: bool = False) -> StoredImage:
     return StoredImage(
         media_path(video.thumbnail_key), video.thumbnail_content_type, video.thumbnail_key
     )
-
-
-# -- the demo site's sample videos -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sample:
-    filename: str
-    title: str
-    description: str
-    film_title: str
-    locked: bool = False
-
-
-SAMPLES = (
-    Sample(
-        "aura-sample.mp4",
-        "Aura sample reel",
-        "Thirty seconds of colour and a clock, to try the player: play, pause and seek.",
-        "Night of the Living Dead",
-    ),
-    Sample(
-        "aura-sample-locked.mp4",
-        "Aura locked sample",
-        "A password-protected sample. `aura demo` printed its password when it created it.",
-        "Casablanca",
-        locked=True,
-    ),
-)
-
-
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def install_samples(echo: Callable[[str], Any] = print) -> list[Video]:
-    """Copy the bundled sample videos into the media folder and link them to demo films.
-
-    Idempotent (a sample already stored is left alone). The locked sample gets a random
-    password, printed once. Commits.
-    """
-    added = []
-    for sample in SAMPLES:
-        source = os.path.join(SAMPLES_DIR, sample.filename)
-        if not os.path.exists(source):
-            echo(f"Sample video {sample.filename} is missing from the package; skipped.")
-            continue
-        digest = _file_sha256(source)
-        if db.session.scalar(sa.select(sa.exists().where(Video.sha256 == digest))):
-            echo(f"Sample video “{sample.title}” already present.")
-            continue
-        movie = db.session.scalars(
-            sa.select(Movie)
-            .where(Movie.title == sample.film_title)
-            .order_by(Movie.release_date.asc())
-            .limit(1)
-        ).first()
-        password = secrets.token_urlsafe(9) if sample.locked else ""
-        spool = UploadSpool(media_dir())
-        try:
-            with open(source, "rb") as fh:
-                shutil.copyfileobj(fh, spool, 1024 * 1024)
-            video = create_video(
-                VideoDetails(
-                    title=sample.title,
-                    description=sample.description,
-                    movie=str(movie.id) if movie else "",
-                    password=password,
-                ),
-                spool,
-                filename=sample.filename,
-            )
-        finally:
-            spool.close()
-        added.append(video)
-        where = f" on “{movie.title}”" if movie else ""
-        echo(f"Sample video “{sample.title}” added{where}.")
-        if password:
-            echo(f"  Its password (shown once): {password}")
-    return added

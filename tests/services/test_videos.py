@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash
 
 from aura.errors import Invalid, NotFound
 from aura.models import Video
-from aura.services import retention, videos
+from aura.services import media, retention, samples, videos
 from tests.factories import make_movie
 from tests.fixtures.streaming import (
     M4V_HEAD,
@@ -40,7 +40,7 @@ from tests.fixtures.streaming import (
     ],
 )
 def test_videos_are_known_by_their_first_bytes(head, content_type):
-    assert videos.sniff_video(head) == content_type
+    assert media.sniff_video(head) == content_type
 
 
 @pytest.mark.parametrize(
@@ -58,24 +58,24 @@ def test_videos_are_known_by_their_first_bytes(head, content_type):
     ],
 )
 def test_everything_else_is_not_a_video(head):
-    assert videos.sniff_video(head) is None
+    assert media.sniff_video(head) is None
 
 
 def test_pictures_for_thumbnails():
-    assert videos.sniff_image(PNG_BYTES) == "image/png"
-    assert videos.sniff_image(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "image/jpeg"
-    assert videos.sniff_image(b"RIFF\x24\x00\x00\x00WEBPVP8 ") == "image/webp"
-    assert videos.sniff_image(b"<svg onload=alert(1)>") is None
-    assert videos.sniff_image(b"GIF89a") is None
+    assert media.sniff_image(PNG_BYTES) == "image/png"
+    assert media.sniff_image(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "image/jpeg"
+    assert media.sniff_image(b"RIFF\x24\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert media.sniff_image(b"<svg onload=alert(1)>") is None
+    assert media.sniff_image(b"GIF89a") is None
 
 
 def test_spool_hashes_counts_and_removes_itself(tmp_path):
-    spool = videos.UploadSpool(str(tmp_path))
+    spool = media.UploadSpool(str(tmp_path))
     assert os.path.basename(spool.path).startswith(".upload-")
     spool.write(b"abc")
     spool.write(b"def" * 300)
     assert spool.size == 903
-    assert spool.head == (b"abc" + b"def" * 300)[: videos.SNIFF_BYTES]
+    assert spool.head == (b"abc" + b"def" * 300)[: media.SNIFF_BYTES]
     import hashlib
 
     assert spool.sha256 == hashlib.sha256(b"abc" + b"def" * 300).hexdigest()
@@ -84,9 +84,9 @@ def test_spool_hashes_counts_and_removes_itself(tmp_path):
 
 
 def test_kept_spool_is_renamed_in_place(tmp_path):
-    spool = videos.UploadSpool(str(tmp_path))
+    spool = media.UploadSpool(str(tmp_path))
     spool.write(b"video bytes")
-    key = videos.new_key()
+    key = media.new_key()
     path = spool.keep(key)
     spool.close()
     assert os.listdir(tmp_path) == [key]
@@ -94,8 +94,8 @@ def test_kept_spool_is_renamed_in_place(tmp_path):
         assert fh.read() == b"video bytes"
 
 
-def spool_of(directory: str, content: bytes) -> videos.UploadSpool:
-    spool = videos.UploadSpool(directory)
+def spool_of(directory: str, content: bytes) -> media.UploadSpool:
+    spool = media.UploadSpool(directory)
     spool.write(content)
     return spool
 
@@ -146,15 +146,15 @@ def test_media_paths_only_for_aura_keys(app):
     with app.app_context():
         for key in ("../etc/passwd", "", "ABCDEF", "a" * 31):
             with pytest.raises(NotFound):
-                videos.media_path(key)
-        assert videos.media_path("a" * 32).endswith("/" + "a" * 32)
+                media.media_path(key)
+        assert media.media_path("a" * 32).endswith("/" + "a" * 32)
 
 
 def test_demo_samples_are_installed_once(db, media_dir):
     night = make_movie("Night of the Living Dead")
     casablanca = make_movie("Casablanca")
     said: list[str] = []
-    added = videos.install_samples(said.append)
+    added = samples.install_samples(said.append)
     assert [video.movie_id for video in added] == [night.id, casablanca.id]
     open_sample, locked_sample = added
     assert not open_sample.locked and locked_sample.locked
@@ -166,13 +166,13 @@ def test_demo_samples_are_installed_once(db, media_dir):
     assert open_sample.content_type == "video/mp4" and open_sample.size == len(sample_bytes())
 
     said.clear()
-    assert videos.install_samples(said.append) == []
+    assert samples.install_samples(said.append) == []
     assert all("already present" in line for line in said)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Video)) == 2
 
 
 def test_samples_without_their_films_are_unlinked(db, media_dir):
-    added = videos.install_samples(lambda _line: None)
+    added = samples.install_samples(lambda _line: None)
     assert [video.movie_id for video in added] == [None, None]
 
 

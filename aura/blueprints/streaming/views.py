@@ -20,7 +20,7 @@ from aura.errors import NotFound, Throttled
 from aura.extensions import client_ip
 from aura.htmx import hx_redirect, is_partial, render
 from aura.models import Movie
-from aura.services import grants, playback, streaming, videos
+from aura.services import grants, media, playback, streaming, videos
 
 SESSION_GRANTS = "grants"
 SESSION_ID = "stream_sid"
@@ -132,7 +132,7 @@ def unlock_video(video_id: uuid.UUID) -> Response:
 def stream_video(video_id: uuid.UUID) -> Response:
     viewer = _viewer()
     video, grant = grants.authorize(video_id, _token(video_id), viewer)
-    response = streaming.respond(request.environ, request.headers, videos.media_file(video))
+    response = streaming.respond(request.environ, request.headers, media.media_file(video))
     if request.method == "GET" and response.status_code in (200, 206):
         grants.count_play(grant, video, viewer)
     return response

@@ -16,7 +16,7 @@ from aura.blueprints.supervisor.forms import EditVideoForm, VideoForm
 from aura.errors import Invalid
 from aura.extensions import client_ip
 from aura.htmx import hx_redirect, is_partial, render
-from aura.services import videos
+from aura.services import media, videos
 from aura.web import error_response
 
 UPLOAD_ENDPOINTS = {"supervisor.new_video", "supervisor.edit_video"}
@@ -31,7 +31,7 @@ def _stream_uploads_to_media(endpoint: str | None, values: dict[str, Any] | None
     if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
         g.upload_spools = []
         request.form_data_parser_class = partial(
-            videos.MediaFormParser, directory=videos.media_dir(), spools=g.upload_spools
+            media.MediaFormParser, directory=media.media_dir(), spools=g.upload_spools
         )
 
 
@@ -54,8 +54,8 @@ def _upload_too_large(_error: RequestEntityTooLarge) -> Response:
     )
 
 
-def _spool(file: FileStorage | None) -> videos.UploadSpool | None:
-    if file is None or not isinstance(file.stream, videos.UploadSpool):
+def _spool(file: FileStorage | None) -> media.UploadSpool | None:
+    if file is None or not isinstance(file.stream, media.UploadSpool):
         return None
     return file.stream
 

@@ -1,0 +1,205 @@
+"""Video files on disk: content sniffing and storage under ``AURA_MEDIA_DIR``.
+
+An upload is written straight into the media folder under a random temporary name while it
+arrives (hashed on the way, so the process never holds the file in memory), then checked by its
+first bytes and made durable (fsync, rename to a random storage name). The name the browser
+sent never becomes a path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+from typing import Any
+
+from flask import current_app
+from werkzeug.formparser import FormDataParser
+
+from aura.errors import NotFound
+from aura.models import Video
+from aura.services.streaming import MediaFile
+
+SNIFF_BYTES = 512
+TEMP_PREFIX = ".upload-"
+TEMP_SUFFIX = ".part"
+STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
+
+# ISO base media brands that are pictures or sound, not video.
+NOT_VIDEO_BRANDS = {
+    b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+    b"jp2 ", b"jpx ", b"crx ", b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ",
+}  # fmt: skip
+QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+
+
+# -- content sniffing --------------------------------------------------------------------------
+
+
+def sniff_video(head: bytes) -> str | None:
+    """The video content type the first bytes of a file show, or None if it is not a video.
+
+    MP4/M4V/MOV (ISO base media), WebM/Matroska (EBML) and Ogg are recognised; the name and
+    the type the browser claimed are ignored.
+    """
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in NOT_VIDEO_BRANDS:
+            return None
+        if brand == b"qt  ":
+            return "video/quicktime"
+        return "video/mp4"  # isom, mp41, mp42, avc1, M4V, dash, 3gp... all play as MP4
+    if len(head) >= 8 and head[4:8] in QUICKTIME_ATOMS:
+        return "video/quicktime"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
+    if head.startswith(b"OggS"):
+        return "video/ogg"
+    return None
+
+
+def sniff_image(head: bytes) -> str | None:
+    """PNG, JPEG or WebP by their first bytes (never SVG: it can carry script)."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+# -- writing uploads into the media folder -----------------------------------------------------
+
+
+def media_dir() -> str:
+    return current_app.config["MEDIA_DIR"]
+
+
+def media_path(key: str) -> str:
+    """The path of a stored file; keys are Aura's own random names, checked again here."""
+    if not STORAGE_KEY.fullmatch(key or ""):
+        raise NotFound("The video file is missing.")
+    return os.path.join(media_dir(), key)
+
+
+def media_file(video: Video) -> MediaFile:
+    """What the streamer needs of a stored video: its path, type, validator and nginx URI."""
+    prefix = current_app.config["STREAM_OFFLOAD_PREFIX"].rstrip("/")
+    return MediaFile(
+        path=media_path(video.storage_key),
+        content_type=video.content_type,
+        etag=video.sha256[:32],
+        offload_path=f"{prefix}/{video.storage_key}",
+    )
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class UploadSpool:
+    """One uploaded file being written into the media folder under a random temporary name.
+
+    It hashes and counts what is written and keeps the first bytes for sniffing. ``keep()``
+    makes it durable under its storage name; closing it without keeping removes it.
+    """
+
+    def __init__(self, directory: str) -> None:
+        os.makedirs(directory, exist_ok=True)
+        fd, self.path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
+        self._file = os.fdopen(fd, "w+b")
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+        self.kept_path: str | None = None
+
+    def write(self, data: bytes) -> int:
+        if len(self.head) < SNIFF_BYTES:
+            self.head += bytes(data[: SNIFF_BYTES - len(self.head)])
+        self._sha256.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def keep(self, key: str) -> str:
+        """Write the file to disk for good under ``key``: fsync, rename, fsync the folder."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        directory = os.path.dirname(self.path)
+        final = os.path.join(directory, key)
+        os.rename(self.path, final)
+        self.kept_path = final
+        _fsync_dir(directory)
+        return final
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        if self.kept_path is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class MediaFormParser(FormDataParser):
+    """werkzeug's form parser, writing file parts into ``directory`` as UploadSpools.
+
+    Every spool is added to ``spools`` so the request can close them all when it ends, also
+    when parsing failed half-way (a dropped connection).
+    """
+
+    def __init__(
+        self, stream_factory=None, *args: Any, directory: str, spools: list, **kwargs: Any
+    ) -> None:
+        def factory(
+            total_content_length=None, content_type=None, filename=None, content_length=None
+        ) -> UploadSpool:
+            spool = UploadSpool(directory)
+            spools.append(spool)
+            return spool
+
+        super().__init__(factory, *args, **kwargs)
