@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, current_app, flash, g, make_response, request, url_for
 from flask_login import current_user
-from werkzeug.datastructures import FileStorage, ImmutableMultiDict
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from aura.blueprints.supervisor import bp
@@ -43,8 +43,6 @@ def _remove_unkept_uploads(_error: BaseException | None) -> None:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _upload_too_large(_error: RequestEntityTooLarge) -> Response:
-    # The body was refused unread: whatever renders the page next sees an empty form.
-    request.form = request.files = ImmutableMultiDict()
     limit = current_app.config["MAX_UPLOAD_MB"]
     return error_response(
         413,
