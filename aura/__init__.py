@@ -10,11 +10,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from aura import cli, extensions, security, sessions, web
+from aura.blueprints import register_blueprints
+from aura.extensions import MIGRATIONS_DIR
 from config import Config, load_config
 
-MIGRATIONS_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
-)
+__all__ = ["MIGRATIONS_DIR", "create_app"]
 
 
 def create_app(config: Config | str | Mapping[str, Any] | None = None) -> Flask:
@@ -37,8 +38,6 @@ def create_app(config: Config | str | Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from aura import extensions, security, web
-
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=MIGRATIONS_DIR)
     extensions.login_manager.init_app(app)
@@ -46,15 +45,10 @@ def create_app(config: Config | str | Mapping[str, Any] | None = None) -> Flask:
     extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
     security.init_app(app)
+    sessions.init_app(app)
     web.init_app(app)
-
-    from aura.blueprints import register_blueprints
-
     register_blueprints(app)
-
-    from aura.cli import register_commands
-
-    register_commands(app)
+    cli.register_commands(app)
     return app
 
 

@@ -1,16 +1,26 @@
-"""The ``aura`` command: Flask's CLI bound to Aura's app, plus Aura's own commands."""
+"""The ``aura`` command: Flask's CLI bound to Aura's app, plus Aura's own commands.
+
+Every command is here, and each is thin: it parses its arguments, calls a service and prints.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from waitress import serve
+
+from aura.errors import Invalid
+from aura.extensions import MIGRATIONS_DIR
+from aura.services import accounts, demo, retention, samples
 
 
 def main() -> None:
-    from aura import create_app
+    from aura import create_app  # the package imports this module while it is being built
 
     cli = FlaskGroup(
         create_app=lambda: create_app(),
@@ -20,18 +30,11 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (demo_command, serve_command, load_demo_command, purge_command):
+    for command in (demo_command, serve_command, load_demo_command, purge_command, users_group):
         app.cli.add_command(command)
-    from aura.blueprints.auth.commands import users_group
-
-    app.cli.add_command(users_group)
 
 
 def upgrade_database() -> None:
-    from flask_migrate import upgrade
-
-    from aura import MIGRATIONS_DIR
-
     os.makedirs(current_app.instance_path, exist_ok=True)
     upgrade(directory=MIGRATIONS_DIR)
 
@@ -49,8 +52,6 @@ def echo_report(report, verbose: bool = True) -> None:
 
 
 def waitress_serve(app: Flask, host: str, port: int, threads: int) -> None:
-    from waitress import serve
-
     click.echo(f"Aura is running at http://{host}:{port}/  (Ctrl+C to stop)")
     serve(
         app,
@@ -71,8 +72,6 @@ def waitress_serve(app: Flask, host: str, port: int, threads: int) -> None:
 @with_appcontext
 def demo_command(host: str, port: int, threads: int) -> None:
     """Set up the demo site (database, films, accounts, sample videos) and serve it."""
-    from aura.services import demo
-
     upgrade_database()
     demo.prepare_site(echo=click.echo, report=echo_report)
     waitress_serve(current_app._get_current_object(), host, port, threads)
@@ -93,11 +92,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
 @with_appcontext
 def load_demo_command(quiet: bool) -> None:
     """Load the demo catalog and sample videos (idempotent); report skipped or corrected rows."""
-    from aura.services import demo
-
     echo_report(demo.load_demo(), verbose=not quiet)
-    from aura.services import samples
-
     samples.install_samples(click.echo)
 
 
@@ -105,10 +100,45 @@ def load_demo_command(quiet: bool) -> None:
 @with_appcontext
 def purge_command() -> None:
     """Delete expired access grants, views past AURA_VIEW_RETENTION_DAYS, abandoned uploads."""
-    from aura.services import retention
-
     report = retention.purge()
     click.echo(
         f"Purged {report.grants} expired access grants, {report.views} old views and "
         f"{report.upload_files} abandoned upload files."
     )
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+users_group = AppGroup("users", help="Manage accounts.")
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _read_password() -> str:
+    """Ask twice at a terminal; otherwise read one line from standard input (for scripts)."""
+    if _stdin_is_terminal():
+        return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("No password on standard input.")
+    return line.rstrip("\r\n")
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--supervisor", is_flag=True, help="Give the account the supervisor role.")
+@click.option("--name", "display_name", help="Display name (default: the email's local part).")
+def create_user_command(email: str, supervisor: bool, display_name: str | None) -> None:
+    """Create an account; the password is prompted for (or read from standard input)."""
+    password = _read_password()
+    try:
+        user = accounts.create_user(
+            email, password, display_name=display_name, supervisor=supervisor
+        )
+    except Invalid as invalid:
+        field, message = next(iter(invalid.fields.items()), ("", invalid.message))
+        prefix = f"{field.replace('_', ' ')}: " if field else ""
+        raise click.ClickException(f"{prefix}{message}") from None
+    click.echo(f"Created {user.role} account {user.email}.")

@@ -1,6 +1,13 @@
-"""Domain errors raised by services; one handler turns each into a status and a page or fragment."""
+"""Domain errors raised by services; one handler turns each into a status and a page or fragment.
+
+Bad input is always ``Invalid``. When the input came from a form, ``fields`` maps each field's
+name to what is wrong with it, so the form can show every message beside its field
+(``aura.forms.show_errors``); the message alone is what a page or a command line shows.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class AuraError(Exception):
@@ -13,8 +20,29 @@ class AuraError(Exception):
 
 
 class Invalid(AuraError):
+    """Bad input: a clear message, and per-field messages when it came from a form."""
+
     status = 400
     title = "That request is not valid"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: Mapping[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.fields: dict[str, str] = dict(fields or {})
+        if status is not None:
+            self.status = status
+        elif self.fields:
+            self.status = 422
+        super().__init__(message or " ".join(self.fields.values()) or None)
+
+    @classmethod
+    def field(cls, name: str, message: str) -> Invalid:
+        """One form field is wrong."""
+        return cls(message, fields={name: message})
 
 
 class Unauthorized(AuraError):
@@ -32,14 +60,15 @@ class NotFound(AuraError):
     title = "Not found"
 
 
-class Conflict(AuraError):
-    status = 409
-    title = "That conflicts with what is already there"
-
-
 class Throttled(AuraError):
+    """Too many attempts; ``retry_after`` is the true number of seconds until the next one."""
+
     status = 429
-    title = "Too many attempts, please wait a moment"
+    title = "Too many attempts"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)
 
 
 class UpstreamUnavailable(AuraError):

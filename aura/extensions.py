@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from flask import request
@@ -32,6 +33,11 @@ def client_ip() -> str:
     """The client address after ProxyFix has applied the trusted hops (never a raw header)."""
     return request.remote_addr or "0.0.0.0"  # noqa: S104 - a placeholder value, not a bind address
 
+
+# Alembic's scripts: the only way the schema changes.
+MIGRATIONS_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
+)
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

@@ -6,7 +6,6 @@ history restore, which need the whole page) gets just the named block of the sam
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, make_response, render_template, request
@@ -45,13 +44,4 @@ def hx_redirect(location: str) -> Response:
         response = make_response("", 303)
         response.headers["Location"] = location
     response.vary.add("HX-Request")
-    return response
-
-
-def hx_trigger(response: Response, event: str, detail: Any = None) -> Response:
-    """Add an htmx client event to ``response`` (merged with any already there)."""
-    existing = response.headers.get("HX-Trigger")
-    events: dict[str, Any] = json.loads(existing) if existing else {}
-    events[event] = detail if detail is not None else {}
-    response.headers["HX-Trigger"] = json.dumps(events)
     return response

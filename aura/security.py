@@ -1,15 +1,8 @@
-"""Response headers and session rules that hold for every request."""
+"""Response headers that hold for every request: the CSP and the other browser protections."""
 
 from __future__ import annotations
 
-import time
-
-from flask import Flask, Response, current_app, session
-from flask_login import current_user, logout_user
-
-from aura.extensions import db, login_manager
-from aura.models import User
-from aura.models.user import Anonymous
+from flask import Flask, Response, current_app
 
 CSP = "; ".join(
     [
@@ -30,39 +23,7 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    login_manager.anonymous_user = Anonymous
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
-    app.before_request(_expire_idle_session)
     app.after_request(_security_headers)
-
-
-@login_manager.user_loader
-def load_user(login_id: str) -> User | None:
-    """Load the user named by ``id:session_version``; an old version means signed out."""
-    user_id, _, version = login_id.partition(":")
-    if not (user_id.isdecimal() and version.isdecimal()):
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
-
-
-def _expire_idle_session() -> None:
-    if not current_user.is_authenticated:
-        return
-    now = int(time.time())
-    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    last_seen = session.get("seen", now)
-    if now - last_seen > idle_limit:
-        logout_user()
-        session.clear()
-        return
-    if now - last_seen > 60:  # rewrite the cookie at most once a minute
-        session["seen"] = now
 
 
 def _security_headers(response: Response) -> Response:

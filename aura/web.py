@@ -1,19 +1,28 @@
-"""App-wide web plumbing: error pages and fragments, template helpers, the health check."""
+"""App-wide web plumbing: who is asking, id converters, error pages and fragments, template
+helpers, the health check."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
+import secrets
 from functools import cache as memoize
 
-from flask import Flask, Response, current_app, jsonify, request, url_for
+from flask import Flask, Response, current_app, g, jsonify, request, session, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, ValidationError
 
-from aura.errors import AuraError
+from aura.errors import AuraError, Throttled
+from aura.extensions import client_ip
 from aura.htmx import is_partial, render
+from aura.navigation import current_page
+from aura.services import health
+from aura.services.values import MAX_ID
+from aura.services.visitors import Visitor
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +33,57 @@ NOT_SET_UP = (
 )
 
 
+BROWSER_KEY = "browser"  # this browser's random key in the session cookie (binds access grants)
+
+
+class IdConverter(BaseConverter):
+    """``<id:movie_id>``: a row id in ASCII digits that a table can hold, else 404.
+
+    werkzeug's ``int`` converter matches ``\\d``, which takes Unicode digits, and lets numbers
+    past 64 bits through to the database driver.
+    """
+
+    regex = r"[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+def browser_key(create: bool = True) -> str | None:
+    """This browser's random key, made the first time it is needed (to bind a grant)."""
+    key = session.get(BROWSER_KEY)
+    if isinstance(key, str) and 20 <= len(key) <= 64:
+        return key
+    if not create:
+        return None
+    key = session[BROWSER_KEY] = secrets.token_urlsafe(24)
+    return key
+
+
+def current_visitor(browser: bool = False) -> Visitor:
+    """Who is asking, for the services; ``browser`` also gives (or makes) this browser's key."""
+    visitor = g.get("visitor")
+    if visitor is None or (browser and visitor.browser is None):
+        signed_in = current_user.is_authenticated
+        visitor = g.visitor = Visitor(
+            user_id=current_user.id if signed_in else None,
+            supervisor=current_user.is_supervisor,
+            client_ip=client_ip(),
+            user_agent=request.user_agent.string or None,
+            referrer=request.referrer,
+            browser=browser_key(create=True) if browser else browser_key(create=False),
+        )
+    return visitor
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule using it
     app.register_error_handler(AuraError, _aura_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -32,9 +91,18 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ProgrammingError, _database_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.add_url_rule("/healthz", "healthz", healthz)
-    app.jinja_env.globals.update(asset=asset, htmx_file=HTMX_FILE)
+    app.jinja_env.globals.update(asset=asset, htmx_file=HTMX_FILE, current_page=current_page)
+    app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def timecode(seconds: float | None) -> str:
+    """1:02:03 or 2:03, the way players show a position."""
+    total = int(seconds or 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def asset(filename: str) -> str:
@@ -66,7 +134,10 @@ def error_response(status: int, title: str, message: str) -> Response:
 
 
 def _aura_error(error: AuraError) -> Response:
-    return error_response(error.status, error.title, error.message)
+    response = error_response(error.status, error.title, error.message)
+    if isinstance(error, Throttled):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _csrf_error(error: CSRFError) -> Response:
@@ -117,9 +188,7 @@ def _unexpected_error(error: Exception) -> Response:
 
 def healthz() -> Response:
     """Liveness and readiness: database reachable and migrations at head."""
-    from aura.services.health import check
-
-    report = check()
+    report = health.check()
     response = jsonify(report)
     response.status_code = 200 if report["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"

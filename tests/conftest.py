@@ -9,6 +9,7 @@ test holds (its session, ``g``, the signed-in user) leaks into them.
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from aura import MIGRATIONS_DIR, create_app
+from aura import MIGRATIONS_DIR, create_app, sessions
 from aura.extensions import cache, limiter
 from aura.extensions import db as _db
+from aura.services.visitors import Visitor
 
 # Fixtures of each part of the site live beside its tests' subject, loaded for every test.
 pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.streaming"]
@@ -141,6 +143,36 @@ def _clean_state(app) -> Iterator[None]:
     _wipe(app)
 
 
+class _Unhandled(logging.Handler):
+    """Collects what the app logged with a traceback: an unhandled exception in a request."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def _no_unhandled_exceptions(request) -> Iterator[None]:
+    """Fail any test during which the app logged an unhandled exception (a 500), whatever
+    the test itself asserted. A test that provokes one on purpose says so with
+    ``@pytest.mark.server_error``."""
+    handler = _Unhandled()
+    logger = logging.getLogger("aura")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("server_error") is None:
+        formatter = logging.Formatter()
+        details = "\n\n".join(formatter.format(record) for record in handler.records)
+        pytest.fail(f"the app logged {len(handler.records)} unhandled exception(s):\n{details}")
+
+
 @pytest.fixture
 def db(app):
     """The database, inside an app context for the test's own queries and factories."""
@@ -165,8 +197,20 @@ def hx() -> dict[str, str]:
     return {"HX-Request": "true"}
 
 
-def login_as(client: AuraClient, user) -> None:
-    """Sign ``client`` in as ``user`` directly, as Flask-Login's session would hold it."""
+def login_as(client: AuraClient, user, second_factor: bool = False) -> str:
+    """Sign ``client`` in as ``user`` without the form: a real session row and token, as the
+    sign-in form makes them. Returns the token."""
+
+    def new_row() -> str:
+        with client.application.app_context():
+            token = sessions.new_session(user, Visitor(), second_factor=second_factor)
+            _db.session.commit()
+            return token
+
+    token = contextvars.Context().run(new_row)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session[sessions.SID] = token
+        session[sessions.SECOND_FACTOR] = second_factor
+    return token

@@ -8,8 +8,9 @@ import uuid
 import pytest
 from werkzeug.routing import IntegerConverter, UUIDConverter
 
+from aura.web import IdConverter
 from tests.conftest import login_as
-from tests.fixtures.accounts import csrf_from, make_supervisor, make_user
+from tests.factories import csrf_from, make_supervisor, make_user
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 EXPIRED = "This form has expired"
@@ -23,7 +24,7 @@ def state_changing_routes(app):
         for method in sorted((rule.methods or set()) & STATE_CHANGING):
             values = {}
             for name, converter in rule._converters.items():
-                if isinstance(converter, IntegerConverter):
+                if isinstance(converter, IntegerConverter | IdConverter):
                     values[name] = 1
                 elif isinstance(converter, UUIDConverter):
                     values[name] = uuid.uuid4()

@@ -24,8 +24,7 @@ import sqlalchemy as sa
 from aura.models import Video
 from tests.conftest import need_service
 from tests.e2e.conftest import LiveServer
-from tests.fixtures.accounts import PASSWORD, csrf_from, make_supervisor
-from tests.fixtures.streaming import sample_bytes, store_video
+from tests.factories import PASSWORD, csrf_from, make_supervisor, sample_bytes, store_video
 
 SITE_CONFIG = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "nginx.conf"
 

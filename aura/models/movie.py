@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from aura.extensions import db
 from aura.models.base import UTCDateTime, utcnow
 
-SOURCES = ("demo", "tmdb", "local")
 LIST_NAMES = ("trending", "popular", "top_rated", "upcoming")
 
 movie_genre = sa.Table(

@@ -24,7 +24,6 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     recovery_codes: Mapped[list | None] = mapped_column(sa.JSON)  # hashes, never the codes
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -40,10 +39,6 @@ class User(UserMixin, db.Model):
     @property
     def mfa_enabled(self) -> bool:
         return self.totp_secret is not None
-
-    def get_id(self) -> str:
-        # The session version rides in the login id, so bumping it signs every browser out.
-        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

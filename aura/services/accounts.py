@@ -1,45 +1,36 @@
-"""Accounts: registration, sign-in, signed-in browsers, password changes and two-factor sign-in.
+"""Accounts: registration, checking credentials, password changes and two-factor sign-in.
 
-Every rule about who may sign in lives here; the auth views only move values between forms, the
-session cookie and these functions.
+Every rule about who may sign in lives here; signed-in browsers are ``aura.sessions``. The auth
+views only move values between forms, the session cookie and these functions.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from aura import sessions
 from aura.errors import Forbidden, Invalid, NotFound
 from aura.extensions import db
-from aura.models import LoginSession, User, utcnow
-from aura.services import mfa, passwords
-from aura.services.activity import audit, stored_ip
+from aura.models import User
+from aura.services import mfa, passwords, values
+from aura.services.activity import audit
 
 EMAIL_MAX = 254
 NAME_MAX = 80
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.][^@\s]*\.[^@\s]+")
 LOGIN_FAILED = "That email and password do not match an account. Check both and try again."
-TOUCH_EVERY = timedelta(seconds=60)
+# Characters that have no place in an address people type, and would be markup if echoed.
+_MARKUP = set("<>\"'`&\\;(),[]:")
 DEMO_ACCOUNTS = (
     ("viewer@aura.local", "Demo Viewer", "viewer"),
     ("supervisor@aura.local", "Demo Supervisor", "supervisor"),
 )
-
-
-class FieldInvalid(Invalid):
-    """Bad input that belongs to one form field, so the form can show it beside that field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class LoginFailed(Invalid):
@@ -57,32 +48,31 @@ class DemoAccount:
 
 
 def normalise_email(raw: str | None) -> str:
-    """Trimmed and case-folded, so ``Ann@Example.com`` and ``ann@example.com`` are one account."""
-    email = unicodedata.normalize("NFC", (raw or "").strip()).casefold()
+    """Trimmed, NFKC-normalised and case-folded, so ``Ann@Example.com``, ``ann@example.com`` and
+    the same letters typed full-width are one account."""
+    email = unicodedata.normalize("NFKC", (raw or "").strip()).casefold()
+    email = unicodedata.normalize("NFKC", email)  # case-folding can leave a composable form
     if not email:
-        raise FieldInvalid("email", "Enter your email address.")
+        raise Invalid.field("email", "Enter your email address.")
+    local = email.rpartition("@")[0]
     if (
         len(email) > EMAIL_MAX
         or not _EMAIL.fullmatch(email)
         or not all(ch.isprintable() for ch in email)
+        or any(ch in _MARKUP for ch in local)
     ):
-        raise FieldInvalid("email", "Enter a valid email address, like name@example.com.")
+        raise Invalid.field("email", "Enter a valid email address, like name@example.com.")
     return email
 
 
 def clean_display_name(raw: str | None) -> str:
     """Printable characters only, whitespace collapsed, 1 to 80 characters."""
-    name = unicodedata.normalize("NFC", raw or "")
-    name = " ".join("".join(ch if ch.isprintable() else " " for ch in name).split())
+    name = values.one_line(raw)
     if not name:
-        raise FieldInvalid("display_name", "Enter the name other people will see.")
+        raise Invalid.field("display_name", "Enter the name other people will see.")
     if len(name) > NAME_MAX:
-        raise FieldInvalid("display_name", f"Use at most {NAME_MAX} characters.")
+        raise Invalid.field("display_name", f"Use at most {NAME_MAX} characters.")
     return name
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def get_user(user_id: int) -> User:
@@ -105,8 +95,8 @@ def _new_user(email: str, display_name: str | None, password: str, role: str) ->
     try:
         passwords.check_policy(password, email, name)
     except passwords.PasswordRejected as rejected:
-        raise FieldInvalid("password", rejected.message) from None
-    exists = FieldInvalid("email", "An account with this email already exists. Sign in instead.")
+        raise Invalid.field("password", rejected.message) from None
+    exists = Invalid.field("email", "An account with this email already exists. Sign in instead.")
     if find_by_email(email) is not None:
         raise exists
     user = User(
@@ -166,8 +156,8 @@ def authenticate(email: str, password: str, client_ip: str | None = None) -> Use
     """
     try:
         email = normalise_email(email)
-    except FieldInvalid:
-        email = (email or "").strip()[:200]
+    except Invalid:
+        email = values.one_line(email, 200)
         user = None
     else:
         user = find_by_email(email)
@@ -188,150 +178,28 @@ def authenticate(email: str, password: str, client_ip: str | None = None) -> Use
     raise LoginFailed(LOGIN_FAILED)
 
 
-def start_session(
-    user: User,
-    client_ip: str | None = None,
-    user_agent: str | None = None,
-    second_factor: bool = False,
-    replaces: str | None = None,
-) -> str:
-    """Record a new signed-in browser and return the token its cookie will carry; the browser's
-    previous token (``replaces``), if any, stops working. Commits."""
-    now = utcnow()
-    token = secrets.token_urlsafe(32)
-    if replaces:
-        db.session.execute(
-            sa.update(LoginSession)
-            .where(LoginSession.token_hash == _token_hash(replaces))
-            .values(revoked_at=now)
-        )
-    # Sessions that ended are of no further use; dropping a row only ever signs a browser out.
-    db.session.execute(
-        sa.delete(LoginSession).where(
-            LoginSession.user_id == user.id,
-            sa.or_(LoginSession.expires_at < now, LoginSession.revoked_at.is_not(None)),
-        )
-    )
-    db.session.add(
-        LoginSession(
-            user_id=user.id,
-            token_hash=_token_hash(token),
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + current_app.config["PERMANENT_SESSION_LIFETIME"],
-            client_ip=stored_ip(client_ip),
-            user_agent=(user_agent or "")[:255] or None,
-            second_factor=second_factor,
-        )
-    )
-    user.last_login_at = now
-    audit(
-        "login.success",
-        actor_id=user.id,
-        target=f"user:{user.id}",
-        detail={"second_factor": second_factor},
-        client_ip=client_ip,
-    )
-    db.session.commit()
-    return token
-
-
-def session_is_live(user_id: int, token: str | None) -> bool:
-    """Whether a browser's login token is still good: not signed out, not past its lifetimes."""
-    if not token or len(token) > 128:
-        return False
-    row = db.session.scalar(
-        sa.select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
-    )
-    now = utcnow()
-    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    if (
-        row is None
-        or row.user_id != user_id
-        or row.revoked_at is not None
-        or row.expires_at <= now
-        or now - row.last_seen_at > idle
-    ):
-        return False
-    if now - row.last_seen_at > TOUCH_EVERY:  # write at most once a minute per browser
-        db.session.execute(
-            sa.update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now)
-        )
-        db.session.commit()
-    return True
-
-
-def end_session(user_id: int | None, token: str | None, client_ip: str | None = None) -> None:
-    """Sign one browser out: its token stops working even if the cookie was copied. Commits."""
-    if token:
-        db.session.execute(
-            sa.update(LoginSession)
-            .where(LoginSession.token_hash == _token_hash(token), LoginSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-    if user_id is not None:
-        audit("logout", actor_id=user_id, target=f"user:{user_id}", client_ip=client_ip)
-    db.session.commit()
-
-
-def _revoke_all(user: User) -> None:
-    """Every browser of this user signs out: a new session version and no live tokens."""
-    user.session_version = User.session_version + 1
-    db.session.execute(
-        sa.update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-
-
-def sign_out_everywhere(user_id: int, client_ip: str | None = None) -> User:
-    """Sign every browser of this account out. Commits; the caller signs this one in again."""
-    user = get_user(user_id)
-    _revoke_all(user)
-    audit("sessions.revoke_all", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
-    db.session.commit()
-    db.session.refresh(user)
-    return user
-
-
-def live_sessions(user_id: int) -> list[LoginSession]:
-    now = utcnow()
-    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    return list(
-        db.session.scalars(
-            sa.select(LoginSession)
-            .where(
-                LoginSession.user_id == user_id,
-                LoginSession.revoked_at.is_(None),
-                LoginSession.expires_at > now,
-                LoginSession.last_seen_at > now - idle,
-            )
-            .order_by(LoginSession.last_seen_at.desc())
-        )
-    )
-
-
 def _confirm_password(user: User, password: str | None, field: str) -> None:
     """Sensitive changes ask for the current password again."""
     if not passwords.verify_password(user.password_hash, password or ""):
-        raise FieldInvalid(field, "That is not your current password.")
+        raise Invalid.field(field, "That is not your current password.")
 
 
 def change_password(user_id: int, current: str, new: str, client_ip: str | None = None) -> User:
-    """Check the current password, set a new one and sign every other browser out. Commits."""
+    """Check the current password, set a new one and sign every browser out (the caller signs
+    this one in again). Commits."""
     user = get_user(user_id)
     if not passwords.verify_password(user.password_hash, current or ""):
         audit("password.change_refused", actor_id=user.id, client_ip=client_ip)
         db.session.commit()
-        raise FieldInvalid("current_password", "That is not your current password.")
+        raise Invalid.field("current_password", "That is not your current password.")
     if new == current:
-        raise FieldInvalid("new_password", "Choose a password different from the current one.")
+        raise Invalid.field("new_password", "Choose a password different from the current one.")
     try:
         passwords.check_policy(new, user.email, user.display_name)
     except passwords.PasswordRejected as rejected:
-        raise FieldInvalid("new_password", rejected.message) from None
+        raise Invalid.field("new_password", rejected.message) from None
     user.password_hash = passwords.hash_password(new)
-    _revoke_all(user)
+    sessions.revoke_all(user.id)
     audit("password.change", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     db.session.commit()
     db.session.refresh(user)
@@ -339,11 +207,6 @@ def change_password(user_id: int, current: str, new: str, client_ip: str | None 
 
 
 # -- two-factor sign-in ---------------------------------------------------------------------------
-
-
-def mfa_required(user: User) -> bool:
-    """``AURA_SUPERVISOR_MFA=required`` makes two-factor sign-in compulsory for supervisors."""
-    return user.is_supervisor and current_app.config.get("SUPERVISOR_MFA") == "required"
 
 
 def enable_mfa(user_id: int, secret: str, code: str, client_ip: str | None = None) -> list[str]:
@@ -355,7 +218,7 @@ def enable_mfa(user_id: int, secret: str, code: str, client_ip: str | None = Non
     if not secret or not re.fullmatch(r"[A-Z2-7]{16,64}", secret):
         raise Invalid("The setup expired. Start the two-factor setup again.")
     if not mfa.verify_totp(secret, code, f"user:{user.id}"):
-        raise FieldInvalid(
+        raise Invalid.field(
             "code", "That code is not right. Check your device's clock and type the newest code."
         )
     codes = mfa.new_recovery_codes()
@@ -368,7 +231,7 @@ def enable_mfa(user_id: int, secret: str, code: str, client_ip: str | None = Non
 
 def disable_mfa(user_id: int, password: str, client_ip: str | None = None) -> None:
     user = get_user(user_id)
-    if mfa_required(user):
+    if mfa.required_for(user):
         raise Forbidden("Supervisors must keep two-factor sign-in on at this site.")
     _confirm_password(user, password, "password")
     user.totp_secret = None

@@ -12,6 +12,8 @@ from flask import current_app
 
 from aura.extensions import db
 from aura.models import AuditEvent, View
+from aura.services import scores
+from aura.services.visitors import Visitor
 
 
 def stored_ip(raw: str | None) -> str | None:
@@ -52,6 +54,20 @@ def record_view(
     )
     db.session.add(view)
     return view
+
+
+def film_viewed(movie_id: int, visitor: Visitor) -> None:
+    """Someone opened a film's page: log the view and count it for the rows. Commits."""
+    record_view(
+        kind="detail",
+        movie_id=movie_id,
+        user_id=visitor.user_id,
+        client_ip=visitor.client_ip,
+        user_agent=visitor.user_agent,
+        referrer=visitor.referrer,
+    )
+    scores.movie_viewed(movie_id)
+    db.session.commit()
 
 
 def audit(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from aura.errors import NotFound
 from aura.extensions import cache, db
 from aura.models import Genre, ListEntry, Movie, movie_genre
-from aura.services import cursors
+from aura.services import cursors, values, visibility
 from aura.services.cursors import Page
 
 
@@ -59,10 +59,6 @@ def get_row(name: str) -> RowSpec:
         raise NotFound("There is no such row.") from None
 
 
-def _visible(stmt: sa.Select, include_hidden: bool) -> sa.Select:
-    return stmt if include_hidden else stmt.where(Movie.hidden.is_(False))
-
-
 def _today():
     return datetime.now(UTC).date()
 
@@ -74,7 +70,7 @@ def row_page(
     spec = get_row(name)
     if has_list(name):
         return _list_page(name, after, limit, include_hidden)
-    stmt = _visible(sa.select(Movie), include_hidden)
+    stmt = sa.select(Movie).where(visibility.films(include_hidden))
     if name == "upcoming":
         stmt = stmt.where(Movie.release_date > _today())
     return cursors.paginate(stmt, spec.column, Movie.id, spec.kind, spec.descending, after, limit)
@@ -86,11 +82,10 @@ def genre_page(
     genre = db.session.scalar(sa.select(Genre).where(Genre.slug == slug))
     if genre is None:
         raise NotFound("There is no such genre.")
-    stmt = _visible(
+    stmt = (
         sa.select(Movie)
         .join(movie_genre, movie_genre.c.movie_id == Movie.id)
-        .where(movie_genre.c.genre_id == genre.id),
-        include_hidden,
+        .where(movie_genre.c.genre_id == genre.id, visibility.films(include_hidden))
     )
     return genre, cursors.paginate(
         stmt, Movie.popular_score, Movie.id, "number", True, after, limit
@@ -108,11 +103,10 @@ def has_list(name: str) -> bool:
 
 
 def _list_page(name: str, after: str | None, limit: int, include_hidden: bool) -> Page:
-    stmt = _visible(
+    stmt = (
         sa.select(Movie)
         .join(ListEntry, ListEntry.movie_id == Movie.id)
-        .where(ListEntry.list_name == name),
-        include_hidden,
+        .where(ListEntry.list_name == name, visibility.films(include_hidden))
     )
     return cursors.paginate(stmt, ListEntry.rank, ListEntry.id, "number", False, after, limit)
 
@@ -128,17 +122,14 @@ def home_rows(limit: int = 18, include_hidden: bool = False) -> list[tuple[RowSp
 
 
 def get_movie(movie_id: int, include_hidden: bool = False) -> Movie:
+    """The film with its genres, if this audience may see it; else NotFound."""
+    if not values.is_id(movie_id):
+        raise NotFound("There is no such film.")
     movie = db.session.get(
         Movie, movie_id, options=[sa.orm.selectinload(Movie.genres)], populate_existing=True
     )
-    if movie is None or (movie.hidden and not include_hidden):
-        raise NotFound("There is no such film.")
-    return movie
+    return visibility.check_film(movie, include_hidden)
 
 
 def all_genres() -> list[Genre]:
     return list(db.session.scalars(sa.select(Genre).order_by(Genre.name)))
-
-
-def count_movies() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Movie)) or 0

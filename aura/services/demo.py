@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from aura.extensions import db
 from aura.models import Genre, Movie, movie_genre
-from aura.services import scores
+from aura.services import accounts, samples, scores
 
 DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "demo-catalog.json")
 # The dataset lists films up to 2011; a later date is a two-digit year read in the wrong century.
@@ -233,8 +233,6 @@ def prepare_site(echo, report) -> None:
     else:
         report(load_demo(), verbose=False)
 
-    from aura.services import accounts
-
     created = accounts.ensure_demo_accounts()
     for account in created:
         echo(f"Demo {account.role}: {account.email}  password: {account.password}")
@@ -242,7 +240,5 @@ def prepare_site(echo, report) -> None:
         echo("Note these passwords now: they are shown only this once.")
     else:
         echo("Demo accounts already exist (their passwords were shown when they were created).")
-
-    from aura.services import samples
 
     samples.install_samples(echo)

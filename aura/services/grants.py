@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -26,8 +25,9 @@ from werkzeug.security import check_password_hash
 
 from aura.errors import Forbidden, Invalid, NotFound, Throttled
 from aura.extensions import db, limiter
-from aura.models import AccessGrant, Movie, Video, utcnow
-from aura.services import activity
+from aura.models import AccessGrant, Video, utcnow
+from aura.services import activity, visibility
+from aura.services.visitors import Visitor
 
 TOKEN_BYTES = 32  # 256 bits
 MAX_LIFETIME = timedelta(hours=12)
@@ -38,18 +38,6 @@ WRONG_PASSWORD_LIMITS = (
     ("ip", RateLimitItemPerHour(30)),
     ("video", RateLimitItemPerHour(100)),
 )
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The browser asking: its session key, the signed-in user (if any), and request facts."""
-
-    session_id: str
-    user_id: int | None = None
-    supervisor: bool = False
-    client_ip: str | None = None
-    user_agent: str | None = None
-    referrer: str | None = None
 
 
 class AccessDenied(Forbidden):
@@ -94,9 +82,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def session_key(session_id: str) -> str:
-    """What the database keeps of a browser session's id: its hash."""
-    return hashlib.sha256(("aura-session:" + session_id).encode()).hexdigest()
+def browser_hash(browser: str | None) -> str:
+    """What the database keeps of a browser's key: its hash."""
+    return hashlib.sha256(("aura-session:" + (browser or "")).encode()).hexdigest()
 
 
 def _now() -> datetime:
@@ -110,15 +98,9 @@ def _ttl() -> timedelta:
 def watchable_video(video_id: uuid.UUID, include_hidden: bool = False) -> Video:
     """The video, or NotFound; a video of a hidden film is hidden too, except from supervisors."""
     video = db.session.get(Video, video_id)
-    if video is None or (not include_hidden and _on_hidden_film(video)):
+    if video is None or not visibility.video_visible(video, include_hidden):
         raise NotFound("There is no such video. It may have been removed.")
     return video
-
-
-def _on_hidden_film(video: Video) -> bool:
-    if video.movie_id is None:
-        return False
-    return bool(db.session.scalar(sa.select(Movie.hidden).where(Movie.id == video.movie_id)))
 
 
 def _grant_for(token: str | None) -> AccessGrant | None:
@@ -129,35 +111,35 @@ def _grant_for(token: str | None) -> AccessGrant | None:
     )
 
 
-def _matches(grant: AccessGrant, video_id: uuid.UUID, viewer: Viewer) -> bool:
+def _matches(grant: AccessGrant, video_id: uuid.UUID, visitor: Visitor) -> bool:
     if grant.video_id != video_id:
         return False
-    if grant.session_id != session_key(viewer.session_id):
+    if grant.session_id != browser_hash(visitor.browser):
         return False
-    return grant.user_id is None or grant.user_id == viewer.user_id
+    return grant.user_id is None or grant.user_id == visitor.user_id
 
 
-def check(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> AccessGrant:
+def check(video_id: uuid.UUID, token: str | None, visitor: Visitor) -> AccessGrant:
     """The viewer's grant for the video, or AccessDenied / AccessExpired."""
     grant = _grant_for(token)
-    if grant is None or not _matches(grant, video_id, viewer):
+    if grant is None or not _matches(grant, video_id, visitor):
         raise AccessDenied()
     if grant.expires_at <= _now():
         raise AccessExpired()
     return grant
 
 
-def _new_grant(video: Video, viewer: Viewer, created_at: datetime, expires_at: datetime) -> str:
+def _new_grant(video: Video, visitor: Visitor, created_at: datetime, expires_at: datetime) -> str:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     db.session.add(
         AccessGrant(
             token_hash=hash_token(token),
             video_id=video.id,
-            user_id=viewer.user_id,
-            session_id=session_key(viewer.session_id),
+            user_id=visitor.user_id,
+            session_id=browser_hash(visitor.browser),
             created_at=created_at,
             expires_at=expires_at,
-            client_ip=activity.stored_ip(viewer.client_ip),
+            client_ip=activity.stored_ip(visitor.client_ip),
         )
     )
     return token
@@ -168,16 +150,16 @@ def _forget(grant: AccessGrant | None) -> None:
         db.session.delete(grant)
 
 
-def open_player(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> tuple[Video, str]:
+def open_player(video_id: uuid.UUID, token: str | None, visitor: Visitor) -> tuple[Video, str]:
     """Open the player: the video and a fresh grant token for this browser. Commits.
 
     An unlocked video gets a new grant each time the player opens. A locked one needs a valid
     grant from its password (else PasswordRequired, saying whether it expired); it is renewed
     with the same expiry, so every opening of the player counts as one play.
     """
-    video = watchable_video(video_id, include_hidden=viewer.supervisor)
+    video = watchable_video(video_id, include_hidden=visitor.supervisor)
     grant = _grant_for(token)
-    if grant is not None and not _matches(grant, video.id, viewer):
+    if grant is not None and not _matches(grant, video.id, visitor):
         grant = None
     now = _now()
     if video.locked:
@@ -187,16 +169,16 @@ def open_player(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> tuple
             _forget(grant)
             db.session.commit()
             raise PasswordRequired(video, expired=True)
-        new_token = _new_grant(video, viewer, grant.created_at, grant.expires_at)
+        new_token = _new_grant(video, visitor, grant.created_at, grant.expires_at)
     else:
-        new_token = _new_grant(video, viewer, now, now + _ttl())
+        new_token = _new_grant(video, visitor, now, now + _ttl())
     _forget(grant)
     db.session.commit()
     return video, new_token
 
 
-def _limit_keys(video: Video, viewer: Viewer) -> dict[str, tuple[str, ...]]:
-    ip = viewer.client_ip or "unknown"
+def _limit_keys(video: Video, visitor: Visitor) -> dict[str, tuple[str, ...]]:
+    ip = visitor.client_ip or "unknown"
     return {
         "ip-video": ("video-password", "ip-video", ip, str(video.id)),
         "ip": ("video-password", "ip", ip),
@@ -204,57 +186,59 @@ def _limit_keys(video: Video, viewer: Viewer) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _throttled(video: Video, viewer: Viewer) -> bool:
-    keys = _limit_keys(video, viewer)
+def _throttled(video: Video, visitor: Visitor) -> bool:
+    keys = _limit_keys(video, visitor)
     return any(not limiter.limiter.test(item, *keys[name]) for name, item in WRONG_PASSWORD_LIMITS)
 
 
-def _count_failure(video: Video, viewer: Viewer) -> None:
-    keys = _limit_keys(video, viewer)
+def _count_failure(video: Video, visitor: Visitor) -> None:
+    keys = _limit_keys(video, visitor)
     for name, item in WRONG_PASSWORD_LIMITS:
         limiter.limiter.hit(item, *keys[name])
 
 
-def unlock(video_id: uuid.UUID, password: str, viewer: Viewer) -> str:
+def unlock(video_id: uuid.UUID, password: str, visitor: Visitor) -> str:
     """Check a locked video's password and return a new grant token. Commits.
 
     Wrong passwords raise WrongPassword and are counted; too many from one address, or for one
     video, raise Throttled before the password is even checked.
     """
-    video = watchable_video(video_id, include_hidden=viewer.supervisor)
+    video = watchable_video(video_id, include_hidden=visitor.supervisor)
     now = _now()
     if not video.locked:
-        token = _new_grant(video, viewer, now, now + _ttl())
+        token = _new_grant(video, visitor, now, now + _ttl())
         db.session.commit()
         return token
-    if _throttled(video, viewer):
+    if _throttled(video, visitor):
         raise Throttled(
             "Too many wrong passwords for this video. Wait a few minutes, then try again."
         )
     password = password or ""
     if len(password) > 1024 or not check_password_hash(video.password_hash or "", password):
-        _count_failure(video, viewer)
+        _count_failure(video, visitor)
         activity.audit(
             "video.unlock_failed",
-            actor_id=viewer.user_id,
+            actor_id=visitor.user_id,
             target=f"video:{video.id}",
-            client_ip=viewer.client_ip,
+            client_ip=visitor.client_ip,
         )
         db.session.commit()
         raise WrongPassword(video)
-    token = _new_grant(video, viewer, now, now + _ttl())
+    token = _new_grant(video, visitor, now, now + _ttl())
     db.session.commit()
     return token
 
 
-def authorize(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> tuple[Video, AccessGrant]:
+def authorize(
+    video_id: uuid.UUID, token: str | None, visitor: Visitor
+) -> tuple[Video, AccessGrant]:
     """The video and the viewer's valid grant for it (AccessDenied / AccessExpired otherwise).
 
     Using a grant extends it, at most once a minute and never past its maximum lifetime.
     """
-    grant = check(video_id, token, viewer)
+    grant = check(video_id, token, visitor)
     video = db.session.get(Video, video_id)
-    if video is None or (not viewer.supervisor and _on_hidden_film(video)):
+    if video is None or not visibility.video_visible(video, visitor.sees_hidden):
         raise AccessDenied()
     now = _now()
     if grant.last_used_at is None or now - grant.last_used_at >= TOUCH_EVERY:
@@ -268,7 +252,7 @@ def authorize(video_id: uuid.UUID, token: str | None, viewer: Viewer) -> tuple[V
     return video, grant
 
 
-def count_play(grant: AccessGrant, video: Video, viewer: Viewer) -> bool:
+def count_play(grant: AccessGrant, video: Video, visitor: Visitor) -> bool:
     """Count one play for the grant, the first time only, whatever the number of range
     requests. The claim and the counter are single statements, safe under concurrency. Commits.
     """
@@ -287,10 +271,10 @@ def count_play(grant: AccessGrant, video: Video, viewer: Viewer) -> bool:
         kind="play",
         video_id=video.id,
         movie_id=video.movie_id,
-        user_id=viewer.user_id,
-        client_ip=viewer.client_ip,
-        user_agent=viewer.user_agent,
-        referrer=viewer.referrer,
+        user_id=visitor.user_id,
+        client_ip=visitor.client_ip,
+        user_agent=visitor.user_agent,
+        referrer=visitor.referrer,
     )
     db.session.commit()
     return True
@@ -302,12 +286,18 @@ def revoke_video(video_id: uuid.UUID) -> int:
     return result.rowcount or 0
 
 
-def revoke_session(session_id: str) -> int:
-    """Delete the grants of one browser session (it signed out). Commits."""
+def revoke_browser(browser: str) -> int:
+    """Delete the grants one browser holds (it signed out). Does not commit."""
     result = db.session.execute(
-        sa.delete(AccessGrant).where(AccessGrant.session_id == session_key(session_id))
+        sa.delete(AccessGrant).where(AccessGrant.session_id == browser_hash(browser))
     )
-    db.session.commit()
+    return result.rowcount or 0
+
+
+def revoke_user(user_id: int) -> int:
+    """Delete every grant given to a user while signed in (their sessions ended). Does not
+    commit."""
+    result = db.session.execute(sa.delete(AccessGrant).where(AccessGrant.user_id == user_id))
     return result.rowcount or 0
 
 

@@ -1,5 +1,8 @@
+"""/healthz: whether the database answers and its schema is at the newest migration."""
+
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -7,15 +10,16 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from aura.extensions import db
+from aura.extensions import MIGRATIONS_DIR, db
 
 
-def migration_heads() -> set[str]:
-    from aura import MIGRATIONS_DIR
-
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest revisions of the migration scripts (read once: they do not change while the
+    process runs)."""
     config = AlembicConfig()
     config.set_main_option("script_location", MIGRATIONS_DIR)
-    return set(ScriptDirectory.from_config(config).get_heads())
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
 def check() -> dict[str, Any]:

@@ -6,7 +6,7 @@ one person can only ever change their own watchlist and ratings.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,12 +18,11 @@ from sqlalchemy.orm import selectinload
 from aura.errors import Invalid
 from aura.extensions import db
 from aura.models import Movie, Rating, WatchlistEntry
-from aura.services import catalog, cursors, scores
+from aura.services import catalog, cursors, scores, values, visibility
 from aura.services.cursors import Page
 
 REVIEW_MAX = 5000
-# Control characters other than tab and newline have no place in a review.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+SCORE_MESSAGE = "Choose a score from 1 to 10."
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,10 @@ def _film(movie_id: int, include_hidden: bool) -> Movie:
 
 def set_watchlist(
     user_id: int, movie_id: int, on: bool | None = None, include_hidden: bool = False
-) -> bool:
-    """Put a film on or off the user's watchlist (``on=None`` toggles). Returns whether it is on
-    now. Saying the wanted state makes a repeated click or a resubmitted form harmless. Commits."""
+) -> tuple[Movie, bool]:
+    """Put a film on or off the user's watchlist (``on=None`` toggles). Returns the film and
+    whether it is on now. Saying the wanted state makes a repeated click or a resubmitted form
+    harmless. Commits."""
     movie = _film(movie_id, include_hidden)
     entry = db.session.scalar(
         sa.select(WatchlistEntry).where(
@@ -79,18 +79,22 @@ def set_watchlist(
             db.session.commit()
         except IntegrityError:  # the same click arrived twice at once: it is on the list
             db.session.rollback()
-        return True
+        return movie, True
     if not wanted and entry is not None:
         db.session.delete(entry)
         db.session.commit()
-    return wanted
+    return movie, wanted
 
 
-def watchlist_ids(user_id: int) -> frozenset[int]:
-    """Ids of the films on a user's watchlist, to mark cards."""
+def watchlist_marks(user_id: int, movie_ids: Sequence[int]) -> frozenset[int]:
+    """Which of ``movie_ids`` are on the user's watchlist, to mark the cards of one page."""
+    if not movie_ids:
+        return frozenset()
     return frozenset(
         db.session.scalars(
-            sa.select(WatchlistEntry.movie_id).where(WatchlistEntry.user_id == user_id)
+            sa.select(WatchlistEntry.movie_id).where(
+                WatchlistEntry.user_id == user_id, WatchlistEntry.movie_id.in_(set(movie_ids))
+            )
         )
     )
 
@@ -114,10 +118,8 @@ def watchlist_page(
     stmt = (
         sa.select(Movie)
         .join(WatchlistEntry, WatchlistEntry.movie_id == Movie.id)
-        .where(WatchlistEntry.user_id == user_id)
+        .where(WatchlistEntry.user_id == user_id, visibility.films(include_hidden))
     )
-    if not include_hidden:
-        stmt = stmt.where(Movie.hidden.is_(False))
     return cursors.paginate(
         stmt, spec.key, WatchlistEntry.id, spec.kind, spec.descending, after, limit
     )
@@ -130,22 +132,15 @@ def clean_review(text: str | None) -> str | None:
     """Trimmed review text with line breaks kept and control characters removed; None if empty."""
     if text is None:
         return None
-    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    cleaned = values.paragraphs(text)
     if len(cleaned) > REVIEW_MAX:
-        raise Invalid(f"A review can be at most {REVIEW_MAX:,} characters long.")
+        raise Invalid.field("review", f"A review can be at most {REVIEW_MAX:,} characters long.")
     return cleaned or None
 
 
 def parse_score(raw: str | int | None) -> int:
-    if isinstance(raw, str):
-        raw = raw.strip()
-    try:
-        score = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise Invalid("Choose a score from 1 to 10.") from None
-    if not 1 <= score <= 10:
-        raise Invalid("Choose a score from 1 to 10.")
-    return score
+    """A score of 1 to 10 in ASCII digits (the stars send exactly that)."""
+    return values.whole_number(raw, low=1, high=10, message=SCORE_MESSAGE, field="score")
 
 
 def rate(
@@ -181,14 +176,15 @@ def rate(
     raise AssertionError("unreachable")
 
 
-def unrate(user_id: int, movie_id: int, include_hidden: bool = False) -> None:
-    """Remove the user's rating and review of a film, if any. Commits."""
+def unrate(user_id: int, movie_id: int, include_hidden: bool = False) -> Movie:
+    """Remove the user's rating and review of a film, if any; returns the film. Commits."""
     movie = _film(movie_id, include_hidden)
     db.session.execute(
         sa.delete(Rating).where(Rating.user_id == user_id, Rating.movie_id == movie.id)
     )
     scores.rating_changed(movie.id)
     db.session.commit()
+    return movie
 
 
 def my_rating(user_id: int, movie_id: int) -> Rating | None:
@@ -207,11 +203,7 @@ def reviews_page(
     stmt = (
         sa.select(Rating)
         .options(selectinload(Rating.user))
-        .where(
-            Rating.movie_id == movie_id,
-            Rating.hidden.is_(False),
-            Rating.review.is_not(None),
-        )
+        .where(Rating.movie_id == movie_id, visibility.reviews())
     )
     if exclude_user_id is not None:
         stmt = stmt.where(Rating.user_id != exclude_user_id)
@@ -226,8 +218,6 @@ def ratings_page(
         sa.select(Rating)
         .join(Movie, Movie.id == Rating.movie_id)
         .options(selectinload(Rating.movie))
-        .where(Rating.user_id == user_id)
+        .where(Rating.user_id == user_id, visibility.films(include_hidden))
     )
-    if not include_hidden:
-        stmt = stmt.where(Movie.hidden.is_(False))
     return cursors.paginate(stmt, Rating.updated_at, Rating.id, "datetime", True, after, limit)

@@ -14,10 +14,8 @@ import os
 import re
 import secrets
 import tempfile
-from typing import Any
 
 from flask import current_app
-from werkzeug.formparser import FormDataParser
 
 from aura.errors import NotFound
 from aura.models import Video
@@ -183,23 +181,3 @@ class UploadSpool:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
-
-
-class MediaFormParser(FormDataParser):
-    """werkzeug's form parser, writing file parts into ``directory`` as UploadSpools.
-
-    Every spool is added to ``spools`` so the request can close them all when it ends, also
-    when parsing failed half-way (a dropped connection).
-    """
-
-    def __init__(
-        self, stream_factory=None, *args: Any, directory: str, spools: list, **kwargs: Any
-    ) -> None:
-        def factory(
-            total_content_length=None, content_type=None, filename=None, content_length=None
-        ) -> UploadSpool:
-            spool = UploadSpool(directory)
-            spools.append(spool)
-            return spool
-
-        super().__init__(factory, *args, **kwargs)

@@ -11,13 +11,21 @@ from datetime import UTC, datetime
 
 import pyotp
 import segno
+from flask import current_app
 
 from aura.extensions import cache
+from aura.models import User
+from aura.services import values
 
 ISSUER = "Aura"
 RECOVERY_CODE_COUNT = 10
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"[0-9]{6}", re.ASCII)
+
+
+def required_for(user: User) -> bool:
+    """``AURA_SUPERVISOR_MFA=required`` makes two-factor sign-in compulsory for supervisors."""
+    return user.is_supervisor and current_app.config.get("SUPERVISOR_MFA") == "required"
 
 
 def new_secret() -> str:
@@ -40,7 +48,8 @@ def grouped(secret: str) -> str:
 
 
 def _clean(code: str) -> str:
-    return re.sub(r"[\s-]", "", code or "")
+    """The code in ASCII: digits typed on any keyboard count (``١٢٣٤٥٦`` is ``123456``)."""
+    return values.ascii_digits(code, keep=_ALPHABET)
 
 
 def verify_totp(secret: str, code: str, user_key: str, now: float | None = None) -> bool:

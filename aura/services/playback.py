@@ -7,7 +7,6 @@ A row with ``watched`` false is always a position worth resuming (the library li
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 
@@ -17,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from aura.errors import Invalid
 from aura.extensions import db
 from aura.models import Movie, PlaybackProgress, Video, utcnow
-from aura.services import grants
+from aura.services import grants, values, visibility
+from aura.services.visitors import Visitor
 
 RESUME_FROM = 0.05
 WATCHED_AFTER = 0.90
@@ -39,19 +39,16 @@ class ContinueItem:
 
 
 def _seconds(raw: object, name: str) -> float:
-    try:
-        value = float(str(raw).strip())
-    except (TypeError, ValueError):
-        raise Invalid(f"The {name} must be a number of seconds.") from None
-    if not math.isfinite(value) or value < 0 or value > MAX_DURATION:
-        raise Invalid(f"The {name} must be a number of seconds.")
-    return value
+    """Seconds as the player sends them (``12.5``): ASCII digits, 0 to a week."""
+    return values.decimal_number(
+        raw, low=0.0, high=MAX_DURATION, message=f"The {name} must be a number of seconds."
+    )
 
 
 def record(
     video_id: uuid.UUID,
     token: str | None,
-    viewer: grants.Viewer,
+    visitor: Visitor,
     position: object,
     duration: object,
     *,
@@ -66,14 +63,14 @@ def record(
     duration_s = _seconds(duration, "duration")
     if duration_s <= 0:
         raise Invalid("The duration must be more than zero seconds.")
-    video, _grant = grants.authorize(video_id, token, viewer)
-    if viewer.user_id is None:
+    video, _grant = grants.authorize(video_id, token, visitor)
+    if visitor.user_id is None:
         return None
     position_s = min(position_s, duration_s)
     fraction = position_s / duration_s
     progress = db.session.scalar(
         sa.select(PlaybackProgress).where(
-            PlaybackProgress.user_id == viewer.user_id, PlaybackProgress.video_id == video.id
+            PlaybackProgress.user_id == visitor.user_id, PlaybackProgress.video_id == video.id
         )
     )
     if fraction < RESUME_FROM:
@@ -86,7 +83,7 @@ def record(
             db.session.commit()
         return None
     if progress is None:
-        progress = PlaybackProgress(user_id=viewer.user_id, video_id=video.id)
+        progress = PlaybackProgress(user_id=visitor.user_id, video_id=video.id)
         db.session.add(progress)
     progress.duration_seconds = duration_s
     progress.updated_at = utcnow()
@@ -102,7 +99,7 @@ def record(
         db.session.rollback()
         if _retried:
             raise
-        return record(video_id, token, viewer, position, duration, _retried=True)
+        return record(video_id, token, visitor, position, duration, _retried=True)
     return progress
 
 
@@ -134,8 +131,7 @@ def continue_watching(
         .order_by(PlaybackProgress.updated_at.desc(), PlaybackProgress.id.desc())
         .limit(limit)
     )
-    if not include_hidden:
-        stmt = stmt.where(sa.or_(Movie.id.is_(None), Movie.hidden.is_(False)))
+    stmt = stmt.where(visibility.videos(include_hidden))
     return [
         ContinueItem(
             video=video,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from aura.extensions import cache, db
-from aura.models import Movie, View
+from aura.models import Movie, Rating, View
 
 VIEW_POPULARITY = 0.1  # popular_score gained per view
 TRENDING_WINDOW = timedelta(days=7)
@@ -138,8 +138,6 @@ def movie_viewed(movie_id: int) -> None:
 
 def rating_changed(movie_id: int) -> None:
     """Recompute one film's Aura rating aggregate and top-rated score. Does not commit."""
-    from aura.models import Rating
-
     count, total = db.session.execute(
         sa.select(sa.func.count(Rating.id), sa.func.coalesce(sa.func.sum(Rating.score), 0)).where(
             Rating.movie_id == movie_id

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from aura.extensions import db
 from aura.models import Movie
+from aura.services import visibility
 
 MAX_QUERY_CHARS = 200
 MAX_TOKENS = 8
@@ -46,7 +47,7 @@ class Backend(Protocol):
 
 
 def _visible(stmt: sa.Select, include_hidden: bool) -> sa.Select:
-    return stmt if include_hidden else stmt.where(Movie.hidden.is_(False))
+    return stmt.where(visibility.films(include_hidden))
 
 
 def _like_pattern(text: str) -> str:

@@ -1,18 +1,13 @@
-"""Serving a video file over HTTP: ranges, conditional requests and handing the bytes to the server.
+"""The rules of serving a video file: which bytes a request gets, with which status and headers.
 
-The rules follow ``send_file(conditional=True, etag=True)``: 200 with ``Accept-Ranges``, one range
-as 206, ETag and Last-Modified with 304, ``If-Range``, and 416 with ``Content-Range: bytes */N``.
-Two things differ on purpose:
+They follow ``send_file(conditional=True, etag=True)``: 200 with ``Accept-Ranges``, one range as
+206, ETag and Last-Modified with 304, ``If-Range``, and 416 with ``Content-Range: bytes */N``.
+Several ranges in one request are answered as if no range was asked (200, the file once), as
+nginx does with ``max_ranges 1``: no multipart bodies, so no amplification.
 
-- The body of a 200 or 206 is a seeked, length-bounded window of the file handed to the server's
-  ``wsgi.file_wrapper``. Waitress recognises its own wrapper and sends it from its I/O thread, so
-  no worker thread is held while a viewer downloads (werkzeug's 206 path would copy the range in a
-  worker for the whole stream, and a few slow viewers could starve the site).
-- Several ranges in one request are answered as if no range was asked (200, the file once), as
-  nginx does with ``max_ranges 1``: no multipart bodies, so no amplification.
-
-With ``AURA_STREAM_OFFLOAD=x-accel`` the body is left to nginx: Aura answers with an
-``X-Accel-Redirect`` to an ``internal`` location and nginx does ranges with sendfile.
+``plan_response`` decides; the streaming blueprint's ``responses`` module turns the plan into a
+WSGI response (or an ``X-Accel-Redirect`` for nginx). ``FileSlice`` is the window of the file
+the server sends.
 """
 
 from __future__ import annotations
@@ -23,17 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
-from flask import current_app
 from werkzeug.http import http_date, parse_date, parse_etags
-from werkzeug.wrappers import Response
-from werkzeug.wsgi import wrap_file
-
-from aura.errors import NotFound
 
 # Long runs of digits are not a range anyone means; the cap also bounds the work of int().
 _RANGE_SPEC = re.compile(r"(\d{0,40})-(\d{0,40})", re.ASCII)
 _UNIT = re.compile(r"bytes=", re.ASCII | re.IGNORECASE)
-BLOCK_SIZE = 256 * 1024  # how much a generic file wrapper reads at a time
 CACHE_CONTROL = "private, no-cache"  # personal (behind a grant), revalidated, never shared
 
 
@@ -216,64 +205,3 @@ class MediaFile:
     content_type: str
     etag: str
     offload_path: str | None = None  # the nginx-internal URI, when offloading
-
-
-def _bodiless(plan: Plan, content_length: int, content_type: str | None) -> Response:
-    response = Response((), status=plan.status, direct_passthrough=True)
-    response.headers.clear()
-    if content_type:
-        response.headers["Content-Type"] = content_type
-    response.headers.update(plan.headers)
-    if plan.status != 304:  # a 304 describes the full response, so it carries no length
-        response.headers["Content-Length"] = str(content_length)
-    return response
-
-
-def file_response(environ: Mapping, headers: Mapping[str, str], media: MediaFile) -> Response:
-    """The response to a GET or HEAD of ``media``, honouring ranges and conditional headers.
-
-    The file is opened once; a response with a body owns the open file until the server has
-    sent the window and closes it (also when the client goes away mid-stream).
-    """
-    method = environ["REQUEST_METHOD"]
-    file = open(media.path, "rb")  # noqa: SIM115 - handed to the server, which closes it
-    try:
-        stat = os.fstat(file.fileno())
-        plan = plan_response(headers, method, stat.st_size, media.etag, int(stat.st_mtime))
-        if not plan.has_body or method == "HEAD":
-            file.close()
-            if plan.status in (200, 206):
-                return _bodiless(plan, plan.length, media.content_type)
-            return _bodiless(plan, 0, None)
-        body = wrap_file(environ, FileSlice(file, plan.start, plan.end), BLOCK_SIZE)
-    except BaseException:
-        file.close()
-        raise
-    response = Response(body, status=plan.status, direct_passthrough=True)
-    response.headers.clear()
-    response.headers["Content-Type"] = media.content_type
-    response.headers.update(plan.headers)
-    response.headers["Content-Length"] = str(plan.length)
-    return response
-
-
-def offload_response(media: MediaFile) -> Response:
-    """Let nginx send the file: an ``X-Accel-Redirect`` to its ``internal`` media location."""
-    response = Response(b"", status=200)
-    response.headers["Content-Type"] = media.content_type
-    response.headers["X-Accel-Redirect"] = media.offload_path or ""
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response
-
-
-def respond(environ: Mapping, headers: Mapping[str, str], media: MediaFile) -> Response:
-    """The answer to an authorised GET or HEAD of ``media``, as ``AURA_STREAM_OFFLOAD`` says:
-    the bytes from Aura, or an ``X-Accel-Redirect`` for nginx to send them.
-    """
-    if current_app.config["STREAM_OFFLOAD"] == "x-accel":
-        return offload_response(media)
-    try:
-        return file_response(environ, headers, media)
-    except FileNotFoundError:
-        current_app.logger.error("video file %s is missing", media.path)
-        raise NotFound("This video's file is not on the server any more.") from None

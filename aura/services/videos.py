@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Movie, Video
-from aura.services import activity, grants
+from aura.services import activity, grants, search, values
 from aura.services.media import UploadSpool, media_path, new_key, sniff_image, sniff_video
 
 log = logging.getLogger(__name__)
@@ -38,22 +37,6 @@ PASSWORD_MAX = 200
 # -- rules for the supervisor's form -----------------------------------------------------------
 
 
-class FieldErrors(Invalid):
-    """Some fields of the video form are wrong; ``errors`` maps each field to its message."""
-
-    status = 422
-    title = "Please correct the highlighted fields"
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__(" ".join(errors.values()))
-
-
-class UploadTooLarge(FieldErrors):
-    status = 413
-    title = "That file is too large"
-
-
 @dataclass
 class VideoDetails:
     """What the supervisor typed. ``movie`` is a film's number, ``#number`` or its address."""
@@ -66,20 +49,10 @@ class VideoDetails:
     remove_thumbnail: bool = False
 
 
-def _clean_text(value: str | None, *, multiline: bool = False) -> str:
-    value = unicodedata.normalize("NFC", value or "")
-    allowed = "\n\t" if multiline else ""
-    value = "".join(ch for ch in value if ch.isprintable() or ch in allowed).replace("\r", "")
-    if not multiline:
-        value = " ".join(value.split())
-    return value.strip()
-
-
 def clean_filename(name: str | None) -> str | None:
     """The browser's file name as display text: no folders, no control characters."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = _clean_text(base)[:255]
-    return base or None
+    return values.one_line(base, 255) or None
 
 
 def max_upload_bytes() -> int:
@@ -96,41 +69,41 @@ def _size_text(size: int) -> str:
 
 def find_movie(reference: str) -> Movie | None:
     """The film a supervisor referred to, or None for an empty reference; Invalid if unknown."""
-    reference = _clean_text(reference)
+    reference = values.one_line(reference)
     if not reference:
         return None
-    match = re.fullmatch(r"#?(\d{1,12})", reference) or re.search(
-        r"(?:#|/movies/)(\d{1,12})\b", reference
+    match = re.fullmatch(r"#?([0-9]{1,12})", reference, re.ASCII) or re.search(
+        r"(?:#|/movies/)([0-9]{1,12})\b", reference, re.ASCII
     )
     if match is None:
-        raise Invalid("Choose a film from the suggestions, or enter its number.")
+        raise Invalid.field("movie", "Choose a film from the suggestions, or enter its number.")
     movie = db.session.get(Movie, int(match.group(1)))
     if movie is None:
-        raise Invalid(f"There is no film number {match.group(1)} in the catalog.")
+        raise Invalid.field("movie", f"There is no film number {match.group(1)} in the catalog.")
     return movie
 
 
 def _check_details(details: VideoDetails, errors: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    title = _clean_text(details.title)
+    checked: dict[str, Any] = {}
+    title = values.one_line(details.title)
     if not title:
         errors["title"] = "Give the video a title."
     elif len(title) > TITLE_MAX:
         errors["title"] = f"Keep the title under {TITLE_MAX} characters."
-    values["title"] = title
-    description = _clean_text(details.description, multiline=True)
+    checked["title"] = title
+    description = values.paragraphs(details.description)
     if len(description) > DESCRIPTION_MAX:
         errors["description"] = f"Keep the description under {DESCRIPTION_MAX:,} characters."
-    values["description"] = description or None
+    checked["description"] = description or None
     try:
         movie = find_movie(details.movie)
-        values["movie_id"] = movie.id if movie else None
+        checked["movie_id"] = movie.id if movie else None
     except Invalid as error:
         errors["movie"] = error.message
     password = details.password or ""
     if password and not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         errors["password"] = f"A video password needs {PASSWORD_MIN} to {PASSWORD_MAX} characters."
-    return values
+    return checked
 
 
 def _check_video_file(upload: UploadSpool | None, errors: dict[str, str]) -> str | None:
@@ -187,22 +160,23 @@ def create_video(
 ) -> Video:
     """Store an uploaded video and record it. Commits.
 
-    Raises UploadTooLarge (413) over ``AURA_MAX_UPLOAD_MB`` and FieldErrors (422) for anything
-    else wrong; either way nothing is kept.
+    Raises Invalid with field messages: 413 over ``AURA_MAX_UPLOAD_MB``, 422 for anything else
+    wrong; either way nothing is kept.
     """
     if upload is not None and upload.size > max_upload_bytes():
-        raise UploadTooLarge(
-            {
+        raise Invalid(
+            fields={
                 "file": f"That file is {_size_text(upload.size)}; videos can be at most "
                 f"{current_app.config['MAX_UPLOAD_MB']:,} MB."
-            }
+            },
+            status=413,
         )
     errors: dict[str, str] = {}
-    values = _check_details(details, errors)
+    checked = _check_details(details, errors)
     content_type = _check_video_file(upload, errors)
     thumbnail_type = _check_thumbnail(thumbnail, errors)
     if errors:
-        raise FieldErrors(errors)
+        raise Invalid(fields=errors)
     assert upload is not None and content_type is not None
 
     video_key = new_key()
@@ -222,7 +196,7 @@ def create_video(
             thumbnail_content_type=thumbnail_type,
             password_hash=generate_password_hash(details.password) if details.password else None,
             uploader_id=uploader_id,
-            **values,
+            **checked,
         )
         db.session.add(video)
         activity.audit(
@@ -255,15 +229,15 @@ def update_video(
     """
     video = get_video(video_id)
     errors: dict[str, str] = {}
-    values = _check_details(details, errors)
+    checked = _check_details(details, errors)
     thumbnail_type = _check_thumbnail(thumbnail, errors)
     if errors:
-        raise FieldErrors(errors)
+        raise Invalid(fields=errors)
 
     old_thumbnail = None
     new_thumbnail = new_key() if thumbnail_type else None
-    changes = [name for name, value in values.items() if getattr(video, name) != value]
-    for name, value in values.items():
+    changes = [name for name, value in checked.items() if getattr(video, name) != value]
+    for name, value in checked.items():
         setattr(video, name, value)
     if new_thumbnail or details.remove_thumbnail:
         old_thumbnail = video.thumbnail_key
@@ -338,6 +312,7 @@ def list_videos() -> Sequence[Video]:
 
 
 def videos_for_movie(movie_id: int) -> Sequence[Video]:
+    """The videos a film's Play buttons open (the caller has checked the film is visible)."""
     return db.session.scalars(
         sa.select(Video).where(Video.movie_id == movie_id).order_by(Video.uploaded_at)
     ).all()
@@ -345,8 +320,6 @@ def videos_for_movie(movie_id: int) -> Sequence[Video]:
 
 def film_choices(query: str, limit: int = 10) -> Sequence[Movie]:
     """Films whose title starts with or contains ``query``, for the upload form's suggestions."""
-    from aura.services import search
-
     return search.search_movies(query, include_hidden=True).movies[:limit]
 
 

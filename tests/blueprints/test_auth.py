@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from aura.models import AuditEvent, LoginSession, User
 from aura.services import mfa
 from tests.conftest import login_as
-from tests.fixtures.accounts import PASSWORD, csrf_from, make_supervisor, make_user
+from tests.factories import PASSWORD, csrf_from, make_supervisor, make_user
+from tests.fixtures.accounts import AuthActions
 
 COOKIE = "aura_session"
 
@@ -225,7 +226,6 @@ def test_a_cookie_replayed_after_sign_out_is_anonymous(client, auth, signed_in):
 
 
 def test_sign_out_everywhere_signs_other_browsers_out_and_keeps_this_one(app, db, user):
-    from tests.fixtures.accounts import AuthActions
 
     laptop, phone = app.test_client(), app.test_client()
     AuthActions(laptop).login(user.email)
@@ -247,7 +247,6 @@ def test_sign_out_everywhere_signs_other_browsers_out_and_keeps_this_one(app, db
 
 
 def test_changing_the_password_signs_other_browsers_out(app, db, user):
-    from tests.fixtures.accounts import AuthActions
 
     laptop, phone = app.test_client(), app.test_client()
     AuthActions(laptop).login(user.email)
@@ -434,7 +433,6 @@ def test_a_recovery_code_signs_in_once(app, client, auth, db):
     assert client.post("/auth/mfa", data={"code": codes[0]}).status_code == 303
     assert signed_in_name(client) == "Rita"
     other = app.test_client()
-    from tests.fixtures.accounts import AuthActions
 
     AuthActions(other).login(user.email)
     assert other.post("/auth/mfa", data={"code": codes[0]}).status_code == 422

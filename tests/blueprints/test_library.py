@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from aura.models import Movie, PlaybackProgress, Rating, WatchlistEntry, utcnow
 from aura.services import library
 from tests.conftest import login_as
-from tests.factories import make_movie
-from tests.fixtures.accounts import make_user
-from tests.services.test_library import make_video
+from tests.factories import make_movie, make_user, watchlist_of
+from tests.factories import make_video_row as make_video
 
 
 def is_page(response):
@@ -33,10 +32,10 @@ def test_htmx_toggle_returns_the_toggle_in_its_new_state(client, db, hx, signed_
     on = client.post(f"/library/watchlist/{film.id}", headers=hx)
     assert_fragment(on)
     assert 'aria-pressed="true"' in on.text and "is-on" in on.text
-    assert library.watchlist_ids(signed_in.id) == {film.id}
+    assert watchlist_of(signed_in.id) == {film.id}
     off = client.post(f"/library/watchlist/{film.id}", headers=hx)
     assert 'aria-pressed="false"' in off.text
-    assert library.watchlist_ids(signed_in.id) == frozenset()
+    assert watchlist_of(signed_in.id) == frozenset()
 
 
 def test_plain_form_toggle_goes_back_to_the_page(client, db, signed_in):
@@ -48,7 +47,7 @@ def test_plain_form_toggle_goes_back_to_the_page(client, db, signed_in):
     assert "Added to your watchlist." in client.get("/rows/popular").text
     again = client.post(f"/library/watchlist/{film.id}", data={"on": "1", "next": "//evil"})
     assert again.headers["Location"] == f"/movies/{film.id}"  # an unsafe next is ignored
-    assert library.watchlist_ids(signed_in.id) == {film.id}  # "add" twice is still on
+    assert watchlist_of(signed_in.id) == {film.id}  # "add" twice is still on
 
 
 def test_cards_show_the_watchlist_state(client, db, signed_in):
@@ -175,7 +174,7 @@ def test_one_user_can_never_change_another_users_rating_or_watchlist(client, db)
     db.session.expire_all()
     mine = library.my_rating(ann.id, film.id)
     assert (mine.score, mine.review) == (9, "Ann's review")
-    assert library.watchlist_ids(ann.id) == {film.id}
+    assert watchlist_of(ann.id) == {film.id}
 
 
 def test_reviews_are_escaped_and_hidden_ones_never_shown(client, db):

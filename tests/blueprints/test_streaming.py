@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from aura.extensions import db as _db
 from aura.models import AccessGrant, Video, View, utcnow
 from tests.conftest import login_as
-from tests.factories import make_movie
-from tests.fixtures.accounts import make_supervisor, make_user
-from tests.fixtures.streaming import open_player, sample_bytes
+from tests.factories import PNG_BYTES, make_movie, make_supervisor, make_user, sample_bytes
+from tests.fixtures.streaming import open_player
 
 
 def grants_in(client) -> dict:
@@ -550,8 +549,6 @@ def test_continue_watching_on_the_home_page(client, db, make_video):
 
 def test_thumbnail_is_served_as_an_image(client, db, make_video, media_dir):
     import os
-
-    from tests.fixtures.streaming import PNG_BYTES
 
     key = "ab" * 16
     with open(os.path.join(media_dir, key), "wb") as fh:

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LiveServer
-from tests.fixtures.streaming import store_video
+from tests.factories import store_video
 
 THREADS = 2
 SLOW_VIEWERS = 6

@@ -12,9 +12,7 @@ import sqlalchemy as sa
 
 from aura.models import AccessGrant, AuditEvent, Video
 from tests.conftest import login_as
-from tests.factories import make_movie
-from tests.fixtures.accounts import make_supervisor, make_user
-from tests.fixtures.streaming import (
+from tests.factories import (
     M4V_HEAD,
     MKV_HEAD,
     MOV_CLASSIC_HEAD,
@@ -22,10 +20,12 @@ from tests.fixtures.streaming import (
     OGG_HEAD,
     PNG_BYTES,
     WEBM_HEAD,
-    media_files,
-    open_player,
+    make_movie,
+    make_supervisor,
+    make_user,
     sample_bytes,
 )
+from tests.fixtures.streaming import media_files, open_player
 
 
 @pytest.fixture
@@ -311,6 +311,7 @@ def test_interrupted_upload_leaves_no_file_and_no_row(boss, app, db, media_dir):
     assert stored(db) == [] and media_files(media_dir) == []
 
 
+@pytest.mark.server_error
 def test_failure_while_recording_removes_the_stored_file(boss, db, media_dir, monkeypatch):
     from aura.services import videos
 

@@ -7,6 +7,7 @@ test's factories write to. Chromium starts headless with the flags that keep it 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -89,15 +90,41 @@ def browser() -> Iterator:
         browser.close()
 
 
+# Every CSP violation is reported to the console, however the browser would word it.
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " at " + event.sourceFile + ":"
+                + event.lineNumber + " " + (event.sample || event.blockedURI));
+});
+"""
+# The browser logs every 4xx answer to a fetch as a console error. A form refused with 422 or a
+# 429 with a message is an answer the journey asked for, not a broken page; 5xx never is.
+_CLIENT_ERROR_STATUS = re.compile(
+    r"^Failed to load resource: the server responded with a status of 4\d\d "
+)
+
+
+def _is_error(message) -> bool:
+    return message.type == "error" and not _CLIENT_ERROR_STATUS.match(message.text)
+
+
+def new_page(browser, live_server, errors: list[str], **options):
+    """A page in a fresh context whose script errors and CSP reports land in ``errors``."""
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_server.url, **options)
+    context.set_default_timeout(10_000)
+    context.add_init_script(REPORT_CSP)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if _is_error(msg) else None)
+    return page
+
+
 @pytest.fixture
 def page(browser, live_server) -> Iterator:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page = new_page(browser, live_server, errors)
     yield page
-    context.close()
+    page.context.close()
     # A page that broke its own scripts or CSP failed the journey, whatever it showed.
     assert errors == [], f"browser errors: {errors}"

@@ -6,8 +6,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import make_movie
-from tests.fixtures.accounts import PASSWORD, make_user
+from tests.factories import PASSWORD, make_movie, make_user
 
 pytestmark = pytest.mark.e2e
 

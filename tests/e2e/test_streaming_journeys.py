@@ -9,33 +9,19 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from aura.models import Video
-from tests.factories import make_movie
-from tests.fixtures.accounts import PASSWORD, make_supervisor, make_user
-from tests.fixtures.streaming import SAMPLE_MP4, VIDEO_PASSWORD, store_video, stretched_sample
+from tests.e2e.conftest import new_page
+from tests.factories import (
+    PASSWORD,
+    SAMPLE_MP4,
+    VIDEO_PASSWORD,
+    make_movie,
+    make_supervisor,
+    make_user,
+    store_video,
+    stretched_sample,
+)
 
 pytestmark = pytest.mark.e2e
-
-# A refused password is answered 422 (re-rendered form), which Chromium logs as a failed load.
-EXPECTED = "the server responded with a status of 422"
-
-
-@pytest.fixture
-def page(browser, live_server):
-    """The suite's page fixture, except that an expected 422 is not a browser error."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text) if msg.type == "error" and EXPECTED not in msg.text else None
-        ),
-    )
-    yield page
-    context.close()
-    assert errors == [], f"browser errors: {errors}"
 
 
 def sign_in(page, email: str) -> None:
@@ -117,11 +103,9 @@ def test_supervisor_uploads_and_a_viewer_plays_and_seeks(
     )
 
     # A viewer, in another browser, finds the film, plays it and seeks to the middle.
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(15_000)
     errors: list[str] = []
-    watcher = context.new_page()
-    watcher.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    watcher = new_page(browser, live_server, errors)
+    watcher.context.set_default_timeout(15_000)
     statuses: list[int] = []
     ranges: list[str] = []
     watcher.on("response", lambda r: statuses.append(r.status) if "/stream/" in r.url else None)
@@ -161,7 +145,7 @@ def test_supervisor_uploads_and_a_viewer_plays_and_seeks(
     )
     watcher.goto("/")
     expect(watcher.locator(".resume-strip")).to_contain_text("Night reel")
-    context.close()
+    watcher.context.close()
     assert errors == []
 
 

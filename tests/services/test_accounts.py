@@ -1,17 +1,17 @@
 """Accounts service: password rules and hashing, sign-in, login sessions, two-factor."""
 
-from datetime import timedelta
-
 import pyotp
 import pytest
 import sqlalchemy as sa
 
-from aura.errors import Forbidden
-from aura.models import AuditEvent, LoginSession, User, utcnow
+from aura import sessions
+from aura.errors import Forbidden, Invalid
+from aura.models import AuditEvent, User
 from aura.services import accounts, mfa, passwords
-from aura.services.accounts import FieldInvalid, LoginFailed
+from aura.services.accounts import LoginFailed
 from aura.services.passwords import PasswordRejected
-from tests.fixtures.accounts import PASSWORD, make_supervisor, make_user
+from aura.services.visitors import Visitor
+from tests.factories import PASSWORD, make_supervisor, make_user
 
 # -- password policy ------------------------------------------------------------------------------
 
@@ -85,9 +85,9 @@ def test_register_case_folds_the_email_and_audits(db):
 
 def test_register_refuses_the_same_email_in_another_case(db):
     accounts.register("ann@example.com", "Ann", PASSWORD)
-    with pytest.raises(FieldInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         accounts.register("ANN@example.com", "Another Ann", PASSWORD)
-    assert refused.value.field == "email"
+    assert list(refused.value.fields) == ["email"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
@@ -103,9 +103,9 @@ def test_register_refuses_the_same_email_in_another_case(db):
     ],
 )
 def test_register_refuses_bad_input_field_by_field(db, email, name, password, field):
-    with pytest.raises(FieldInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         accounts.register(email, name, password)
-    assert refused.value.field == field
+    assert list(refused.value.fields) == [field]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
@@ -151,84 +151,24 @@ def test_overlong_passwords_are_refused_without_hashing(db, monkeypatch):
         accounts.authenticate("ann@example.com", "x" * 100_000)
 
 
-# -- login sessions -------------------------------------------------------------------------------
-
-
-def test_a_login_session_lives_until_it_is_ended(app, db):
-    user = make_user()
-    token = accounts.start_session(user, "10.0.0.1", "Firefox")
-    assert accounts.session_is_live(user.id, token)
-    assert not accounts.session_is_live(user.id + 1, token)  # another user's id
-    assert not accounts.session_is_live(user.id, token + "x")
-    assert not accounts.session_is_live(user.id, None)
-    accounts.end_session(user.id, token, "10.0.0.1")
-    assert not accounts.session_is_live(user.id, token)
-    assert (
-        db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "logout"
-    )
-
-
-def test_login_sessions_expire_after_idle_and_absolute_lifetimes(app, db):
-    user = make_user()
-    idle, absolute = make_user(), make_user()
-    token_idle = accounts.start_session(idle)
-    token_absolute = accounts.start_session(absolute)
-    token_fresh = accounts.start_session(user)
-    now = utcnow()
-    idle_minutes = app.config["SESSION_IDLE_MINUTES"]
-    db.session.execute(
-        sa.update(LoginSession)
-        .where(LoginSession.user_id == idle.id)
-        .values(last_seen_at=now - timedelta(minutes=idle_minutes + 1))
-    )
-    db.session.execute(
-        sa.update(LoginSession)
-        .where(LoginSession.user_id == absolute.id)
-        .values(expires_at=now - timedelta(seconds=1))
-    )
-    db.session.commit()
-    assert not accounts.session_is_live(idle.id, token_idle)
-    assert not accounts.session_is_live(absolute.id, token_absolute)
-    assert accounts.session_is_live(user.id, token_fresh)
-    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.user_id == user.id))
-    lifetime = row.expires_at - row.created_at
-    assert lifetime == app.config["PERMANENT_SESSION_LIFETIME"]
-
-
-def test_sign_out_everywhere_bumps_the_version_and_revokes_every_token(db):
-    user = make_user()
-    tokens = [accounts.start_session(user) for _ in range(3)]
-    version = user.session_version
-    updated = accounts.sign_out_everywhere(user.id)
-    assert updated.session_version == version + 1
-    assert not any(accounts.session_is_live(user.id, token) for token in tokens)
-
-
-def test_only_the_token_kept_in_the_database_is_a_hash(db):
-    user = make_user()
-    token = accounts.start_session(user)
-    stored = db.session.scalar(sa.select(LoginSession.token_hash))
-    assert token not in stored and len(stored) == 64
-
-
 # -- password change ------------------------------------------------------------------------------
 
 
 def test_change_password_needs_the_current_one_and_follows_the_policy(db):
     user = make_user(email="ann@example.com")
-    with pytest.raises(FieldInvalid) as wrong:
+    with pytest.raises(Invalid) as wrong:
         accounts.change_password(user.id, "not my password!", "a brand new passphrase")
-    assert wrong.value.field == "current_password"
-    with pytest.raises(FieldInvalid) as weak:
+    assert list(wrong.value.fields) == ["current_password"]
+    with pytest.raises(Invalid) as weak:
         accounts.change_password(user.id, PASSWORD, "leavemealone")
-    assert weak.value.field == "new_password"
-    with pytest.raises(FieldInvalid):
+    assert list(weak.value.fields) == ["new_password"]
+    with pytest.raises(Invalid):
         accounts.change_password(user.id, PASSWORD, PASSWORD)
-    token = accounts.start_session(user)
+    token = sessions.new_session(user, Visitor())
+    db.session.commit()
     changed = accounts.change_password(user.id, PASSWORD, "a brand new passphrase")
     assert passwords.verify_password(changed.password_hash, "a brand new passphrase")
-    assert not accounts.session_is_live(user.id, token)
-    assert changed.session_version == 2
+    assert sessions.check(user.id, token) is None
 
 
 # -- two-factor -----------------------------------------------------------------------------------
@@ -237,7 +177,7 @@ def test_change_password_needs_the_current_one_and_follows_the_policy(db):
 def test_enabling_totp_needs_a_right_code_and_returns_recovery_codes_once(db):
     user = make_user()
     secret = mfa.new_secret()
-    with pytest.raises(FieldInvalid):
+    with pytest.raises(Invalid):
         accounts.enable_mfa(user.id, secret, "000000")
     codes = accounts.enable_mfa(user.id, secret, pyotp.TOTP(secret).now())
     db.session.refresh(user)
@@ -275,11 +215,11 @@ def test_supervisors_cannot_turn_two_factor_off_when_the_site_requires_it(app, d
     secret = mfa.new_secret()
     accounts.enable_mfa(boss.id, secret, pyotp.TOTP(secret).now())
     monkeypatch.setitem(app.config, "SUPERVISOR_MFA", "required")
-    assert accounts.mfa_required(boss)
+    assert mfa.required_for(boss)
     with pytest.raises(Forbidden):
         accounts.disable_mfa(boss.id, PASSWORD)
     monkeypatch.setitem(app.config, "SUPERVISOR_MFA", "optional")
-    with pytest.raises(FieldInvalid):
+    with pytest.raises(Invalid):
         accounts.disable_mfa(boss.id, "wrong password!!")
     accounts.disable_mfa(boss.id, PASSWORD)
     db.session.refresh(boss)

@@ -1,17 +1,15 @@
 """Library service: watchlist, ratings and reviews, continue watching."""
 
-import uuid
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from aura.errors import Invalid, NotFound
-from aura.extensions import db as _db
-from aura.models import Movie, PlaybackProgress, Rating, Video, WatchlistEntry, utcnow
+from aura.models import Movie, PlaybackProgress, Rating, WatchlistEntry, utcnow
 from aura.services import library, playback
-from tests.factories import make_movie
-from tests.fixtures.accounts import make_user
+from tests.factories import make_movie, make_user, watchlist_of
+from tests.factories import make_video_row as make_video
 
 
 def watchlist_titles(user_id, sort, limit=2, **kw):
@@ -30,13 +28,14 @@ def watchlist_titles(user_id, sort, limit=2, **kw):
 
 def test_toggle_and_set_watchlist(db):
     user, film = make_user(), make_movie()
-    assert library.set_watchlist(user.id, film.id) is True
-    assert library.watchlist_ids(user.id) == {film.id}
-    assert library.set_watchlist(user.id, film.id, on=True) is True  # a repeated "add" is harmless
+    assert library.set_watchlist(user.id, film.id)[1] is True
+    assert watchlist_of(user.id) == {film.id}
+    # A repeated "add" is harmless.
+    assert library.set_watchlist(user.id, film.id, on=True)[1] is True
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WatchlistEntry)) == 1
-    assert library.set_watchlist(user.id, film.id) is False
-    assert library.set_watchlist(user.id, film.id, on=False) is False
-    assert library.watchlist_ids(user.id) == frozenset()
+    assert library.set_watchlist(user.id, film.id)[1] is False
+    assert library.set_watchlist(user.id, film.id, on=False)[1] is False
+    assert watchlist_of(user.id) == frozenset()
 
 
 def test_hidden_or_missing_films_cannot_be_added(db):
@@ -45,15 +44,15 @@ def test_hidden_or_missing_films_cannot_be_added(db):
         library.set_watchlist(user.id, hidden.id)
     with pytest.raises(NotFound):
         library.set_watchlist(user.id, 999_999)
-    assert library.set_watchlist(user.id, hidden.id, include_hidden=True) is True
+    assert library.set_watchlist(user.id, hidden.id, include_hidden=True)[1] is True
 
 
 def test_watchlists_are_per_user(db):
     ann, bob, film = make_user(), make_user(), make_movie()
     library.set_watchlist(ann.id, film.id)
-    assert library.watchlist_ids(bob.id) == frozenset()
+    assert watchlist_of(bob.id) == frozenset()
     library.set_watchlist(bob.id, film.id, on=False)
-    assert library.watchlist_ids(ann.id) == {film.id}
+    assert watchlist_of(ann.id) == {film.id}
 
 
 def test_watchlist_sorts_and_pages_through_every_film(db):
@@ -192,20 +191,6 @@ def test_my_ratings_page_lists_only_mine_and_not_hidden_films(db):
 
 
 # -- continue watching ----------------------------------------------------------------------------
-
-
-def make_video(movie=None, title="Clip"):
-    video = Video(
-        title=title,
-        movie_id=movie.id if movie else None,
-        storage_key=uuid.uuid4().hex,
-        content_type="video/mp4",
-        size=1000,
-        sha256="0" * 64,
-    )
-    _db.session.add(video)
-    _db.session.commit()
-    return video
 
 
 def test_continue_watching_lists_unfinished_videos_newest_first(db):

@@ -11,6 +11,7 @@ from waitress.buffers import ReadOnlyFileBasedBuffer
 from werkzeug.http import http_date
 from werkzeug.test import EnvironBuilder
 
+from aura.blueprints.streaming import responses
 from aura.services import streaming
 from aura.services.streaming import FileSlice, RangeNotSatisfiable, parse_range, plan_response
 
@@ -201,7 +202,7 @@ def response_for(path, headers=None, method="GET", file_wrapper=None):
         environ["wsgi.file_wrapper"] = file_wrapper
     media = streaming.MediaFile(path=str(path), content_type="video/mp4", etag=ETAG)
     request_headers = {k: v for k, v in (headers or {}).items()}
-    return streaming.file_response(environ, request_headers, media)
+    return responses.file_response(environ, request_headers, media)
 
 
 def test_the_206_body_is_the_servers_own_file_wrapper(tmp_path):
@@ -283,7 +284,7 @@ def test_offload_answers_with_an_internal_redirect_and_no_body():
     media = streaming.MediaFile(
         path="/srv/media/abc", content_type="video/webm", etag=ETAG, offload_path="/_media/abc"
     )
-    response = streaming.offload_response(media)
+    response = responses.offload_response(media)
     assert response.headers["X-Accel-Redirect"] == "/_media/abc"
     assert response.headers["Content-Type"] == "video/webm"
     assert response.get_data() == b""

@@ -11,8 +11,8 @@ from limits import RateLimitItemPerHour
 from aura.errors import Throttled
 from aura.models import AccessGrant, Video, View, utcnow
 from aura.services import grants, playback
-from tests.fixtures.accounts import make_user
-from tests.fixtures.streaming import VIDEO_PASSWORD
+from aura.services.visitors import Visitor
+from tests.factories import VIDEO_PASSWORD, make_user
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def here(app):
         yield
 
 
-def viewer(session_id="browser-one-session-id", **kw) -> grants.Viewer:
-    return grants.Viewer(session_id=session_id, client_ip=kw.pop("client_ip", "192.0.2.1"), **kw)
+def viewer(browser="browser-one-session-id", **kw) -> Visitor:
+    return Visitor(browser=browser, client_ip=kw.pop("client_ip", "192.0.2.1"), **kw)
 
 
 def test_a_token_opens_its_video_for_its_browser_only(db, make_video):
@@ -124,7 +124,8 @@ def test_revoking_a_browser_session(db, make_video):
     mine, theirs = viewer("browser-one-session-id"), viewer("browser-two-session-id")
     _v, my_token = grants.open_player(video.id, None, mine)
     _v, their_token = grants.open_player(video.id, None, theirs)
-    assert grants.revoke_session(mine.session_id) == 1
+    assert grants.revoke_browser(mine.browser) == 1
+    db.session.commit()
     with pytest.raises(grants.AccessDenied):
         grants.check(video.id, my_token, mine)
     assert grants.check(video.id, their_token, theirs)

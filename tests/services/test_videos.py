@@ -12,8 +12,7 @@ from werkzeug.security import check_password_hash
 from aura.errors import Invalid, NotFound
 from aura.models import Video
 from aura.services import media, retention, samples, videos
-from tests.factories import make_movie
-from tests.fixtures.streaming import (
+from tests.factories import (
     M4V_HEAD,
     MKV_HEAD,
     MOV_CLASSIC_HEAD,
@@ -22,9 +21,10 @@ from tests.fixtures.streaming import (
     OGG_HEAD,
     PNG_BYTES,
     WEBM_HEAD,
-    media_files,
+    make_movie,
     sample_bytes,
 )
+from tests.fixtures.streaming import media_files
 
 
 @pytest.mark.parametrize(
@@ -116,10 +116,11 @@ def test_create_video_stores_and_records(db, media_dir):
 
 def test_refused_upload_leaves_nothing(db, media_dir):
     spool = spool_of(media_dir, b"<html></html>")
-    with pytest.raises(videos.FieldErrors) as refused:
+    with pytest.raises(Invalid) as refused:
         videos.create_video(videos.VideoDetails(title=""), spool)
     spool.close()
-    assert set(refused.value.errors) == {"title", "file"}
+    assert set(refused.value.fields) == {"title", "file"}
+    assert refused.value.status == 422
     assert media_files(media_dir) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Video)) == 0
 

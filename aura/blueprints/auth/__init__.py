@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Accounts: sign in and out, register, two-factor sign-in, the account page."""
 
-bp = Blueprint("auth", __name__)
+from aura.blueprints.auth.views import bp
 
-from aura.blueprints.auth import views  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -46,7 +46,3 @@ class PasswordCheckForm(FlaskForm):
     """A sensitive change (turning two-factor off, new recovery codes) asks for the password."""
 
     password = PasswordField("Current password", PASSWORD_FIELD)
-
-
-class EmptyForm(FlaskForm):
-    """A button and its CSRF token."""

@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from dataclasses import dataclass
 
-from flask import Response, flash, redirect, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, request, session, url_for
 from flask_limiter import RequestLimit
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
-from aura.blueprints.auth import bp
+from aura import sessions
 from aura.blueprints.auth.forms import (
     CodeForm,
-    EmptyForm,
     LoginForm,
     PasswordChangeForm,
     PasswordCheckForm,
     RegisterForm,
 )
-from aura.blueprints.auth.navigation import current_page, safe_next, sign_in, sign_out
+from aura.errors import Invalid
 from aura.extensions import client_ip, db, limiter, login_manager
+from aura.forms import EmptyForm, show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import User
+from aura.navigation import current_page, safe_next
 from aura.services import accounts, mfa
-from aura.services.accounts import FieldInvalid, LoginFailed
+from aura.services.accounts import LoginFailed
 from aura.services.activity import audit
+from aura.web import current_visitor
+
+bp = Blueprint("auth", __name__)
 
 # Guessing is throttled per client IP (every attempt) and per account (failed attempts only, so
 # a person who signs in and out often is never locked out by their own successes).
@@ -34,23 +36,13 @@ LOGIN_PER_ACCOUNT = "10 per 15 minutes"
 SECOND_FACTOR_PER_ACCOUNT = "10 per 15 minutes"
 REGISTER_PER_IP = "20 per hour"
 ACCOUNT_CHANGES_PER_USER = "10 per 15 minutes"
-PENDING_SECONDS = 300  # between the password and the second factor
 HOME = "catalog.show_home"
-
-
-def _hashed(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def _account_key() -> str:
     """The account a sign-in form names (as typed, case-folded), never stored in clear."""
     email = (request.form.get("email") or "").strip().casefold()[:320]
-    return "account:" + _hashed(email)
-
-
-def _pending_key() -> str:
-    pending = session.get("pending") or {}
-    return "pending:" + _hashed(str(pending.get("uid", "none")))
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 def _user_key() -> str:
@@ -81,28 +73,6 @@ def _sign_in_first() -> Response:
     return hx_redirect(url_for("auth.login", next=current_page()))
 
 
-@bp.before_app_request
-def _check_signed_in_browser() -> Response | None:
-    """A signed-out (or expired) browser is anonymous even if it replays an old cookie; and a
-    supervisor at a site that requires two-factor sign-in sets it up before anything else."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
-    # Sign-in always stores a token; a session without one was not made by the sign-in form
-    # (only code holding the secret key can make one) and still answers to the session version.
-    if "sid" in session and not accounts.session_is_live(current_user.id, session.get("sid")):
-        logout_user()
-        session.clear()
-        return None
-    if (
-        accounts.mfa_required(current_user)
-        and not current_user.mfa_enabled
-        and request.endpoint not in ("auth.account", "auth.logout", "static")
-    ):
-        flash("This site requires two-factor sign-in for supervisors: set it up first.", "info")
-        return hx_redirect(url_for("auth.account") + "#two-factor")
-    return None
-
-
 # -- sign in --------------------------------------------------------------------------------------
 
 
@@ -124,65 +94,43 @@ def login() -> Response:
         try:
             user = accounts.authenticate(form.email.data, form.password.data, client_ip())
         except LoginFailed as failed:
-            form.form_errors.append(failed.message)
-            return _login_page(form, next_url, 422)
-        return _password_accepted(user, next_url)
-    return _login_page(form, next_url, 422 if form.is_submitted() else 200)
-
-
-def _login_page(form: LoginForm, next_url: str | None, status: int) -> Response:
+            show_errors(form, failed)
+        else:
+            return _password_accepted(user, next_url)
     form.password.data = ""
-    return render("auth/login.html", "login_form", form=form, next_url=next_url, status=status)
+    return render(
+        "auth/login.html",
+        "login_form",
+        form=form,
+        next_url=next_url,
+        status=422 if form.is_submitted() else 200,
+    )
 
 
 def _password_accepted(user: User, next_url: str | None) -> Response:
-    if user.mfa_enabled or accounts.mfa_required(user):
-        session.clear()  # the pre-sign-in session ends here, not only after the second factor
-        session["pending"] = {
-            "uid": user.id,
-            "version": user.session_version,
-            "at": int(time.time()),
-            "next": next_url,
-            # A new secret to enrol when the account must set two-factor up; it only ever sits
-            # in this signed cookie (HttpOnly) until the person proves their app has it.
-            "secret": None if user.mfa_enabled else mfa.new_secret(),
-        }
+    if user.mfa_enabled or mfa.required_for(user):
+        sessions.begin_second_factor(
+            user, next_url, secret=None if user.mfa_enabled else mfa.new_secret()
+        )
         return hx_redirect(url_for("auth.second_factor"))
-    sign_in(user)
+    sessions.start(user, current_visitor())
     flash(f"Welcome back, {user.display_name}.", "success")
     return hx_redirect(next_url or url_for(HOME))
-
-
-@dataclass
-class Pending:
-    user: User
-    next_url: str | None
-    secret: str | None  # set when the account must first set two-factor sign-in up
-
-
-def _pending() -> Pending | None:
-    data = session.get("pending")
-    if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_SECONDS:
-        return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or user.session_version != data.get("version"):
-        return None
-    return Pending(user, safe_next(data.get("next")), data.get("secret"))
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
 @limiter.limit(LOGIN_PER_IP, methods=["POST"], on_breach=_throttled)
 @limiter.limit(
     SECOND_FACTOR_PER_ACCOUNT,
-    key_func=_pending_key,
+    key_func=sessions.pending_key,
     methods=["POST"],
     deduct_when=_failed,
     on_breach=_throttled,
 )
 def second_factor() -> Response:
-    pending = _pending()
+    pending = sessions.pending_sign_in()
     if pending is None:
-        session.pop("pending", None)
+        sessions.forget_pending()
         flash("Sign in again: the sign-in took too long or was already used.", "info")
         return hx_redirect(url_for("auth.login"))
     form = CodeForm()
@@ -191,13 +139,13 @@ def second_factor() -> Response:
         if pending.secret is not None:
             try:
                 codes = accounts.enable_mfa(user.id, pending.secret, form.code.data, client_ip())
-            except FieldInvalid as invalid:
-                form.code.errors.append(invalid.message)
+            except Invalid as invalid:
+                show_errors(form, invalid)
             else:
-                sign_in(user, second_factor=True)
+                sessions.start(user, current_visitor(), second_factor=True)
                 return _show_recovery_codes(codes, pending.next_url or url_for(HOME))
         elif accounts.verify_second_factor(user.id, form.code.data, client_ip()):
-            sign_in(user, second_factor=True)
+            sessions.start(user, current_visitor(), second_factor=True)
             flash(f"Welcome back, {user.display_name}.", "success")
             return hx_redirect(pending.next_url or url_for(HOME))
         else:
@@ -237,10 +185,10 @@ def register() -> Response:
             user = accounts.register(
                 form.email.data, form.display_name.data, form.password.data, client_ip()
             )
-        except FieldInvalid as invalid:
-            form[invalid.field].errors.append(invalid.message)
+        except Invalid as invalid:
+            show_errors(form, invalid)
         else:
-            sign_in(user)
+            sessions.start(user, current_visitor())
             flash(f"Welcome to Aura, {user.display_name}.", "success")
             return hx_redirect(next_url or url_for(HOME))
     form.password.data = ""
@@ -255,7 +203,7 @@ def register() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    sign_out()
+    sessions.end(current_visitor())
     flash("You are signed out.", "info")
     return hx_redirect(url_for(HOME))
 
@@ -290,17 +238,17 @@ def account() -> Response:
     return _account_page(forms)
 
 
-def _account_page(forms: dict, status: int = 200, **extra) -> Response:
+def _account_page(forms: dict, status: int = 200, setup: dict | None = None) -> Response:
     user = current_user
     response = render(
         "auth/account.html",
         status=status,
         user=user,
         forms=forms,
-        sessions=accounts.live_sessions(user.id),
-        mfa_required=accounts.mfa_required(user),
-        setup=extra.pop("setup", None),
-        **extra,
+        sessions=sessions.live_sessions(user.id),
+        this_session=sessions.current_session_id(),
+        mfa_required=mfa.required_for(user),
+        setup=setup,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -313,18 +261,17 @@ def _change_password(forms: dict) -> Response:
             user = accounts.change_password(
                 current_user.id, form.current_password.data, form.new_password.data, client_ip()
             )
-        except FieldInvalid as invalid:
-            form[invalid.field].errors.append(invalid.message)
+        except Invalid as invalid:
+            show_errors(form, invalid)
         else:
-            sign_in(user, second_factor=bool(session.get("mfa")))
+            sessions.rotate(user, current_visitor())
             flash("Password changed. Every other browser is now signed out.", "success")
             return hx_redirect(url_for("auth.account"))
     return _account_page(forms, status=422)
 
 
 def _sign_out_everywhere(forms: dict) -> Response:
-    user = accounts.sign_out_everywhere(current_user.id, client_ip())
-    sign_in(user, second_factor=bool(session.get("mfa")))
+    sessions.end_everywhere(current_user.id, current_visitor())
     flash("Every other browser is now signed out.", "success")
     return hx_redirect(url_for("auth.account"))
 
@@ -343,11 +290,11 @@ def _enable_mfa(forms: dict) -> Response:
     if form.validate():
         try:
             codes = accounts.enable_mfa(current_user.id, secret or "", form.code.data, client_ip())
-        except FieldInvalid as invalid:
-            form.code.errors.append(invalid.message)
+        except Invalid as invalid:
+            show_errors(form, invalid)
         else:
             session.pop("mfa_setup", None)
-            session["mfa"] = True
+            session[sessions.SECOND_FACTOR] = True
             return _show_recovery_codes(codes, url_for("auth.account"))
     setup = _setup_context(secret, current_user) if secret else None
     return _account_page(forms, status=422, setup=setup)
@@ -358,8 +305,8 @@ def _disable_mfa(forms: dict) -> Response:
     if form.validate():
         try:
             accounts.disable_mfa(current_user.id, form.password.data, client_ip())
-        except FieldInvalid as invalid:
-            form.password.errors.append(invalid.message)
+        except Invalid as invalid:
+            show_errors(form, invalid)
         else:
             flash("Two-factor sign-in is off.", "info")
             return hx_redirect(url_for("auth.account"))
@@ -373,8 +320,8 @@ def _new_recovery_codes(forms: dict) -> Response:
             codes = accounts.regenerate_recovery_codes(
                 current_user.id, form.password.data, client_ip()
             )
-        except FieldInvalid as invalid:
-            form.password.errors.append(invalid.message)
+        except Invalid as invalid:
+            show_errors(form, invalid)
         else:
             return _show_recovery_codes(codes, url_for("auth.account"))
     return _account_page(forms, status=422)

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Browsing the catalog: home rows, row and genre pages, search, film pages, posters."""
 
-bp = Blueprint("catalog", __name__)
+from aura.blueprints.catalog.views import bp
 
-from aura.blueprints.catalog import views  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

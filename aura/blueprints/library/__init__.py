@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The personal library: watchlist toggles, ratings and reviews, and /library."""
 
-bp = Blueprint("library", __name__)
+from aura.blueprints.library.views import bp
 
-from aura.blueprints.library import views  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Watching videos: the player, the password form, the range streamer, resume positions."""
 
-bp = Blueprint("streaming", __name__)
+from aura.blueprints.streaming.views import bp
 
-from aura.blueprints.streaming import views  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -1,26 +1,32 @@
-"""Forms of the supervisor's pages. Rules live in the services; these only carry the fields."""
+"""Forms of the supervisor's pages. They bound what arrives; the rules live in the services."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from aura.services import videos
+
+# Generous caps: the services say what is too long in words; these stop what no one types.
+TEXT_CAP = 4
 
 
 class VideoForm(FlaskForm):
     file = FileField("Video file")
-    title = StringField("Title")
-    description = TextAreaField("Description")
-    movie = StringField("Catalog film")
+    title = StringField("Title", [Length(max=videos.TITLE_MAX * TEXT_CAP)])
+    description = TextAreaField("Description", [Length(max=videos.DESCRIPTION_MAX * TEXT_CAP)])
+    movie = StringField("Catalog film", [Length(max=600)])
     thumbnail = FileField("Thumbnail")
-    password = PasswordField("Password")
+    password = PasswordField("Password", [Length(max=videos.PASSWORD_MAX * TEXT_CAP)])
 
 
 class EditVideoForm(FlaskForm):
-    title = StringField("Title")
-    description = TextAreaField("Description")
-    movie = StringField("Catalog film")
+    title = StringField("Title", [Length(max=videos.TITLE_MAX * TEXT_CAP)])
+    description = TextAreaField("Description", [Length(max=videos.DESCRIPTION_MAX * TEXT_CAP)])
+    movie = StringField("Catalog film", [Length(max=600)])
     thumbnail = FileField("New thumbnail")
     remove_thumbnail = BooleanField("Remove the thumbnail")
-    password = PasswordField("New password")
+    password = PasswordField("New password", [Length(max=videos.PASSWORD_MAX * TEXT_CAP)])
     remove_password = BooleanField("Remove the password (anyone may watch)")

@@ -16,6 +16,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { expireNotices(document); });
+
+  // A form that comes back with mistakes puts the keyboard on the first field to correct.
+  document.addEventListener("htmx:load", function (event) {
+    var invalid = event.target.querySelector && event.target.querySelector('form [aria-invalid="true"]');
+    if (invalid && !invalid.hasAttribute("hx-preserve")) invalid.focus();
+  });
   document.addEventListener("htmx:afterSwap", function () { expireNotices(document); });
 
   // A request that never reached the server (offline, server down) still tells the user.
@@ -42,85 +48,83 @@
     }
   }
 
-  // A form marked data-upload is sent with XMLHttpRequest to show upload progress; without
-  // JavaScript it is a plain multipart POST. The server answers like any htmx request: a
-  // redirect header on success, the form block again (422/413) when something is wrong.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload")) return;
-    if (!window.FormData || !window.XMLHttpRequest) return;
-    event.preventDefault();
-    if (form.classList.contains("is-uploading")) return;
+  // An upload form (data-upload) is an htmx form: these handlers only add its progress bar,
+  // a size check before anything is sent, and a message when the server refuses the body
+  // before Aura sees it (waitress's own 413). Without JavaScript it is a plain multipart POST.
+  function uploadForm(event) {
+    var form = event.target && event.target.closest ? event.target.closest("form[data-upload]") : null;
+    return form && event.detail && event.detail.elt === form ? form : null;
+  }
+
+  function say(form, text, isError) {
     var status = form.querySelector(".upload-status");
-    var wrap = form.querySelector(".upload-progress-wrap");
-    var bar = form.querySelector(".upload-progress");
+    if (!status) return;
+    status.textContent = text;
+    status.classList.toggle("is-error", Boolean(isError));
+  }
+
+  function limitText(form) {
+    return "That file is larger than the " + form.getAttribute("data-max-mb") + " MB this site accepts.";
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = uploadForm(event);
+    if (!form) return;
     var file = form.querySelector('input[type="file"][name="file"]');
     var limit = Number(form.getAttribute("data-max-bytes")) || 0;
-    var limitText = form.getAttribute("data-max-mb") + " MB";
-
-    function say(text, isError) {
-      if (!status) return;
-      status.textContent = text;
-      status.classList.toggle("is-error", Boolean(isError));
-    }
-
     if (file && file.files && file.files[0] && limit && file.files[0].size > limit) {
-      say("That file is larger than the " + limitText + " this site accepts.", true);
-      return;
+      event.preventDefault();
+      say(form, limitText(form), true);
     }
+  });
 
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
-    xhr.setRequestHeader("HX-Request", "true");
-    xhr.upload.addEventListener("progress", function (progress) {
-      if (!progress.lengthComputable || !bar) return;
-      bar.max = progress.total;
-      bar.value = progress.loaded;
-      bar.setAttribute("aria-valuetext", Math.floor((100 * progress.loaded) / progress.total) + "%");
-      say("Uploading… " + Math.floor((100 * progress.loaded) / progress.total) + "%");
-    });
-    xhr.upload.addEventListener("load", function () {
-      if (bar) bar.value = bar.max;
-      say("Uploaded. Checking the file…");
-    });
-    xhr.addEventListener("load", function () {
-      form.classList.remove("is-uploading");
-      var redirect = xhr.getResponseHeader("HX-Redirect");
-      if (redirect) {
-        window.location.assign(redirect);
-        return;
-      }
-      var html = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0;
-      var retarget = xhr.getResponseHeader("HX-Retarget");
-      if (html && retarget && document.querySelector(retarget)) {
-        document.querySelector(retarget).insertAdjacentHTML("beforeend", xhr.responseText);
-        say(xhr.status === 413 ? "That file is larger than the " + limitText + " this site accepts." : "The upload was refused.", true);
-        return;
-      }
-      if (html && xhr.responseText.indexOf('id="video-form"') !== -1) {
-        var holder = document.createElement("div");
-        holder.innerHTML = xhr.responseText;
-        var fresh = holder.querySelector("#video-form");
-        if (fresh) {
-          form.replaceWith(fresh);
-          if (window.htmx) window.htmx.process(fresh);
-          var invalid = fresh.querySelector('[aria-invalid="true"]');
-          if (invalid) invalid.focus();
-          return;
-        }
-      }
-      if (xhr.status === 413) say("That file is larger than the " + limitText + " this site accepts.", true);
-      else say("The upload failed (error " + xhr.status + "). Please try again.", true);
-    });
-    xhr.addEventListener("error", function () {
-      form.classList.remove("is-uploading");
-      say("The upload stopped: the connection to the server was lost. Please try again.", true);
-    });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = uploadForm(event);
+    if (!form) return;
+    var wrap = form.querySelector(".upload-progress-wrap");
+    var bar = form.querySelector(".upload-progress");
     if (wrap) wrap.hidden = false;
     if (bar) bar.value = 0;
     form.classList.add("is-uploading");
-    say("Starting the upload…");
-    xhr.send(new FormData(form));
+    say(form, "Starting the upload…");
+  });
+
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = uploadForm(event);
+    if (!form || !event.detail.lengthComputable || !event.detail.total) return;
+    var bar = form.querySelector(".upload-progress");
+    var percent = Math.floor((100 * event.detail.loaded) / event.detail.total);
+    if (bar) {
+      bar.value = percent;
+      bar.setAttribute("aria-valuetext", percent + "%");
+    }
+    say(form, percent >= 100 ? "Uploaded. Checking the file…" : "Uploading… " + percent + "%");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = uploadForm(event);
+    if (!form) return;
+    form.classList.remove("is-uploading");
+    var xhr = event.detail.xhr;
+    var html = xhr && (xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0;
+    if (event.detail.failed && xhr && !html) {
+      say(form, xhr.status === 413 ? limitText(form) : "The upload failed (error " + xhr.status + "). Please try again.", true);
+    }
+  });
+
+  // A refused body that is not one of Aura's pages (waitress's plain 413) is not swapped in.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = uploadForm(event);
+    if (!form) return;
+    var type = event.detail.xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") !== 0) event.detail.shouldSwap = false;
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = uploadForm(event);
+    if (!form) return;
+    form.classList.remove("is-uploading");
+    say(form, "The upload stopped: the connection to the server was lost. Please try again.", true);
   });
 
   // The player reports where it is every 15 s while playing, and on pause: signed-in viewers

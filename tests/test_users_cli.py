@@ -4,10 +4,10 @@ import re
 
 import sqlalchemy as sa
 
-from aura.blueprints.auth import commands
+from aura import cli as commands
 from aura.models import User
 from aura.services import accounts, demo
-from tests.fixtures.accounts import PASSWORD
+from tests.factories import PASSWORD
 
 
 def users(db):

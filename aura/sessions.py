@@ -1,0 +1,322 @@
+"""Signed-in browsers, in one place: start, check, rotate, end, and end everywhere.
+
+A browser is signed in while its session cookie carries the random token of a live
+``LoginSession`` row (only the token's hash is stored). That row is the one thing that decides:
+signing out revokes it, so a copy of the cookie taken earlier is anonymous afterwards; ending
+every session (password change or reset, "sign out everywhere", deactivation) revokes all of a
+user's rows; and the row carries the absolute and idle lifetimes the server enforces. Access
+grants given to a signed-in user end with that user's sessions.
+
+Signing in with a second factor has two steps: ``begin_second_factor`` keeps the half-done
+sign-in in the cookie for a few minutes, ``pending_sign_in`` reads it back. The two-factor gate
+(a supervisor at a site that requires it sets it up before anything else) runs before every
+request, here too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, flash, g, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from aura.extensions import db, login_manager
+from aura.htmx import hx_redirect
+from aura.models import LoginSession, User, utcnow
+from aura.models.user import Anonymous
+from aura.services import activity, grants, mfa
+from aura.services.visitors import Visitor
+from aura.web import browser_key
+
+SID = "sid"  # the cookie's login token
+SECOND_FACTOR = "mfa"  # whether this sign-in passed a second factor
+PENDING = "pending"  # a sign-in waiting for its second factor
+PENDING_SECONDS = 300
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute per browser
+MAX_TOKEN = 128
+# Pages a supervisor who must set up two-factor sign-in may still open.
+SECOND_FACTOR_SETUP = {"auth.account", "auth.logout", "static"}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    app.before_request(_second_factor_gate)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+# -- the rows ------------------------------------------------------------------------------------
+
+
+def check(user_id: int, token: object) -> tuple[User, LoginSession] | None:
+    """The user and their session row for this token, if the row is live; touches it."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+        return None
+    found = db.session.execute(
+        sa.select(User, LoginSession)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == _hash(token))
+    ).first()
+    if found is None:
+        return None
+    user, row = found
+    now = utcnow()
+    if (
+        user.id != user_id
+        or not user.active
+        or row.revoked_at is not None
+        or row.expires_at <= now
+        or now - row.last_seen_at > _idle_limit()
+    ):
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        db.session.execute(
+            sa.update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now)
+        )
+        db.session.commit()
+    return user, row
+
+
+def revoke_all(user_id: int) -> None:
+    """End every signed-in browser of a user, and the access grants given to them.
+
+    The one way to sign a person out everywhere. Does not commit: the caller's unit of work
+    (password change, reset, deactivation) does.
+    """
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    grants.revoke_user(user_id)
+
+
+def live_sessions(user_id: int) -> list[LoginSession]:
+    """The browsers where a user is signed in, most recently seen first."""
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(LoginSession)
+            .where(
+                LoginSession.user_id == user_id,
+                LoginSession.revoked_at.is_(None),
+                LoginSession.expires_at > now,
+                LoginSession.last_seen_at > now - _idle_limit(),
+            )
+            .order_by(LoginSession.last_seen_at.desc())
+        )
+    )
+
+
+def current_session_id() -> int | None:
+    """The id of this browser's LoginSession row (to mark it in a list), if signed in."""
+    token = session.get(SID)
+    if not isinstance(token, str) or not current_user.is_authenticated:
+        return None
+    return db.session.scalar(
+        sa.select(LoginSession.id).where(LoginSession.token_hash == _hash(token))
+    )
+
+
+# -- the cookie ----------------------------------------------------------------------------------
+
+
+def _load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user, only while this browser's session row is live."""
+    if not user_id.isascii() or not user_id.isdecimal() or len(user_id) > 19:
+        return None
+    found = check(int(user_id), session.get(SID))
+    if found is None:
+        # Signed out, expired or revoked elsewhere: the old cookie is forgotten.
+        for key in ("_user_id", "_fresh", "_id", SID, SECOND_FACTOR):
+            session.pop(key, None)
+        return None
+    return found[0]
+
+
+def new_session(user: User, visitor: Visitor, *, second_factor: bool = False) -> str:
+    """Record a new signed-in browser for ``user``; returns the token its cookie will carry.
+    Does not commit."""
+    now = utcnow()
+    # Ended sessions are of no further use; dropping such a row only ever signs a browser out.
+    db.session.execute(
+        sa.delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            sa.or_(LoginSession.expires_at < now, LoginSession.revoked_at.is_not(None)),
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_hash(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + current_app.config["PERMANENT_SESSION_LIFETIME"],
+            client_ip=activity.stored_ip(visitor.client_ip),
+            user_agent=(visitor.user_agent or "")[:255] or None,
+            second_factor=second_factor,
+        )
+    )
+    return token
+
+
+def start(user: User, visitor: Visitor, *, second_factor: bool = False) -> None:
+    """Sign this browser in as ``user``: a new session row and token, the old cookie (and its
+    CSRF token) thrown away, the success audited. Commits."""
+    previous = session.get(SID)
+    if isinstance(previous, str) and len(previous) <= MAX_TOKEN:
+        db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.token_hash == _hash(previous))
+            .values(revoked_at=utcnow())
+        )
+    token = new_session(user, visitor, second_factor=second_factor)
+    user.last_login_at = utcnow()
+    activity.audit(
+        "login.success",
+        actor_id=user.id,
+        target=f"user:{user.id}",
+        detail={"second_factor": second_factor},
+        client_ip=visitor.client_ip,
+    )
+    db.session.commit()
+    session.clear()
+    g.pop("csrf_token", None)  # a token made earlier in this request belongs to the old session
+    login_user(user, fresh=True)
+    session[SID] = token
+    session[SECOND_FACTOR] = second_factor
+    session.permanent = True  # the cookie lives PERMANENT_SESSION_LIFETIME; the server enforces it
+
+
+def rotate(user: User, visitor: Visitor) -> None:
+    """After every session of ``user`` was revoked (a password change, "sign out everywhere"),
+    sign this browser in again with a new token, keeping its second-factor state. Commits."""
+    start(user, visitor, second_factor=bool(session.get(SECOND_FACTOR)))
+
+
+def end(visitor: Visitor) -> None:
+    """Sign this browser out: its row is revoked (a copy of the cookie is anonymous from now
+    on) and the grants it held end with it. Commits."""
+    token = session.get(SID)
+    if isinstance(token, str) and len(token) <= MAX_TOKEN:
+        db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.token_hash == _hash(token), LoginSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    if (key := browser_key(create=False)) is not None:
+        grants.revoke_browser(key)
+    if visitor.user_id is not None:
+        activity.audit(
+            "logout",
+            actor_id=visitor.user_id,
+            target=f"user:{visitor.user_id}",
+            client_ip=visitor.client_ip,
+        )
+    db.session.commit()
+    logout_user()
+    session.clear()
+    g.pop("csrf_token", None)
+
+
+def end_everywhere(user_id: int, visitor: Visitor) -> None:
+    """Sign every browser of this user out, then sign this one in again. Commits."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    revoke_all(user.id)
+    activity.audit(
+        "sessions.revoke_all",
+        actor_id=user.id,
+        target=f"user:{user.id}",
+        client_ip=visitor.client_ip,
+    )
+    db.session.commit()
+    rotate(user, visitor)
+
+
+# -- two steps: the password, then the second factor --------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    user: User
+    next_url: str | None
+    secret: str | None  # set when the account must first set two-factor sign-in up
+
+
+def _fingerprint(user: User) -> str:
+    """Changes when the password does, so a half-done sign-in ends with a password change."""
+    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
+
+
+def begin_second_factor(user: User, next_url: str | None, secret: str | None) -> None:
+    """Remember that ``user`` gave the right password; the second factor comes next.
+
+    The pre-sign-in session ends here. A new secret to enrol (``secret``) only ever sits in
+    this signed, HttpOnly cookie until the person proves their app has it.
+    """
+    session.clear()
+    session[PENDING] = {
+        "uid": user.id,
+        "fp": _fingerprint(user),
+        "at": int(time.time()),
+        "next": next_url,
+        "secret": secret,
+    }
+
+
+def pending_sign_in() -> PendingSignIn | None:
+    """The sign-in waiting for its second factor, if it is recent and still valid."""
+    data = session.get(PENDING)
+    if not isinstance(data, dict) or not isinstance(data.get("at"), int):
+        return None
+    if time.time() - data["at"] > PENDING_SECONDS or not isinstance(data.get("uid"), int):
+        return None
+    user = db.session.get(User, data["uid"]) if 0 < data["uid"] < 2**63 else None
+    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+        return None
+    secret = data.get("secret")
+    next_url = data.get("next")
+    return PendingSignIn(
+        user,
+        next_url if isinstance(next_url, str) else None,
+        secret if isinstance(secret, str) else None,
+    )
+
+
+def forget_pending() -> None:
+    session.pop(PENDING, None)
+
+
+def pending_key() -> str:
+    """The throttle key of a half-done sign-in: the account it is for."""
+    data = session.get(PENDING)
+    uid = data.get("uid") if isinstance(data, dict) else None
+    return "pending:" + hashlib.sha256(str(uid).encode()).hexdigest()[:32]
+
+
+def _second_factor_gate() -> Response | None:
+    if request.endpoint in SECOND_FACTOR_SETUP or not current_user.is_authenticated:
+        return None
+    if mfa.required_for(current_user) and not current_user.mfa_enabled:
+        flash("This site requires two-factor sign-in for supervisors: set it up first.", "info")
+        return hx_redirect(url_for("auth.account") + "#two-factor")
+    return None
