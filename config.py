@@ -57,6 +57,8 @@ class Config:
         self.VIEW_RETENTION_DAYS = env_int("VIEW_RETENTION_DAYS", 90)
         self.STREAM_OFFLOAD = env_choice("STREAM_OFFLOAD", "none", ("none", "x-accel"))
         self.STREAM_OFFLOAD_PREFIX = env_str("STREAM_OFFLOAD_PREFIX", "/_protected_media/")
+        # Serving processes run the scheduled jobs (scores, purge), once across all of them.
+        self.BACKGROUND_JOBS = env_choice("BACKGROUND_JOBS", "on", ("on", "off")) == "on"
         self.SUPERVISOR_MFA = env_choice("SUPERVISOR_MFA", "optional", ("optional", "required"))
         self.TMDB_API_KEY = env_str("TMDB_API_KEY")
         self.TMDB_READ_TOKEN = env_str("TMDB_READ_TOKEN")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -16,7 +18,7 @@ from waitress import serve
 
 from aura.errors import Invalid
 from aura.extensions import MIGRATIONS_DIR
-from aura.services import accounts, demo, retention, samples
+from aura.services import accounts, demo, jobs, retention, samples, scores
 
 
 def main() -> None:
@@ -30,7 +32,14 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (demo_command, serve_command, load_demo_command, purge_command, users_group):
+    for command in (
+        demo_command,
+        serve_command,
+        load_demo_command,
+        purge_command,
+        refresh_scores_command,
+        users_group,
+    ):
         app.cli.add_command(command)
 
 
@@ -51,7 +60,17 @@ def echo_report(report, verbose: bool = True) -> None:
             click.echo(f"  corrected row {number}: {reason}")
 
 
+def scheduled_jobs() -> list[tuple[str, timedelta, Callable[[], str]]]:
+    """What every serving process offers to run; each job runs once across all of them."""
+    return [
+        (scores.REFRESH_JOB, scores.REFRESH_EVERY, scores.refresh),
+        ("purge", timedelta(days=1), lambda: retention.purge().summary()),
+    ]
+
+
 def waitress_serve(app: Flask, host: str, port: int, threads: int) -> None:
+    if app.config["BACKGROUND_JOBS"]:
+        jobs.Scheduler(app, scheduled_jobs(), interval=300).start()
     click.echo(f"Aura is running at http://{host}:{port}/  (Ctrl+C to stop)")
     serve(
         app,
@@ -99,12 +118,21 @@ def load_demo_command(quiet: bool) -> None:
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Delete expired access grants, views past AURA_VIEW_RETENTION_DAYS, abandoned uploads."""
-    report = retention.purge()
-    click.echo(
-        f"Purged {report.grants} expired access grants, {report.views} old views and "
-        f"{report.upload_files} abandoned upload files."
-    )
+    """Delete expired grants and reset links, views past AURA_VIEW_RETENTION_DAYS, abandoned
+    uploads."""
+    click.echo(retention.purge().summary())
+
+
+@click.command("refresh-scores")
+@click.option("--if-due", is_flag=True, help="Only if no process refreshed them within the hour.")
+@with_appcontext
+def refresh_scores_command(if_due: bool) -> None:
+    """Recompute trending and top-rated scores (the serving processes also do it hourly)."""
+    if if_due:
+        ran = scores.refresh_if_due()
+        click.echo("Scores refreshed." if ran else "Scores are fresh: nothing to do.")
+        return
+    click.echo(f"Scores refreshed: {scores.refresh()}.")
 
 
 # -- accounts -------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from aura.extensions import db, login_manager
 from aura.htmx import hx_redirect
 from aura.models import LoginSession, User, utcnow
 from aura.models.user import Anonymous
-from aura.services import activity, grants, mfa
+from aura.services import audit, grants, mfa
+from aura.services.addresses import stored_ip
 from aura.services.visitors import Visitor
 from aura.web import browser_key
 
@@ -169,7 +170,7 @@ def new_session(user: User, visitor: Visitor, *, second_factor: bool = False) ->
             created_at=now,
             last_seen_at=now,
             expires_at=now + current_app.config["PERMANENT_SESSION_LIFETIME"],
-            client_ip=activity.stored_ip(visitor.client_ip),
+            client_ip=stored_ip(visitor.client_ip),
             user_agent=(visitor.user_agent or "")[:255] or None,
             second_factor=second_factor,
         )
@@ -189,7 +190,7 @@ def start(user: User, visitor: Visitor, *, second_factor: bool = False) -> None:
         )
     token = new_session(user, visitor, second_factor=second_factor)
     user.last_login_at = utcnow()
-    activity.audit(
+    audit.record(
         "login.success",
         actor_id=user.id,
         target=f"user:{user.id}",
@@ -224,7 +225,7 @@ def end(visitor: Visitor) -> None:
     if (key := browser_key(create=False)) is not None:
         grants.revoke_browser(key)
     if visitor.user_id is not None:
-        activity.audit(
+        audit.record(
             "logout",
             actor_id=visitor.user_id,
             target=f"user:{visitor.user_id}",
@@ -242,7 +243,7 @@ def end_everywhere(user_id: int, visitor: Visitor) -> None:
     if user is None:
         return
     revoke_all(user.id)
-    activity.audit(
+    audit.record(
         "sessions.revoke_all",
         actor_id=user.id,
         target=f"user:{user.id}",

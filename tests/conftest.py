@@ -24,6 +24,7 @@ from aura import MIGRATIONS_DIR, create_app, sessions
 from aura.extensions import cache, limiter
 from aura.extensions import db as _db
 from aura.services.visitors import Visitor
+from tests.factories import BROWSER_UA
 
 # Fixtures of each part of the site live beside its tests' subject, loaded for every test.
 pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.streaming"]
@@ -41,7 +42,12 @@ def need_service(reason: str) -> None:
 
 
 class AuraClient(FlaskClient):
-    """A test client sending the CSRF header as the pages do (``csrf=False`` omits it)."""
+    """A test client that looks like a browser (its user agent) and sends the CSRF header as
+    the pages do (``csrf=False`` omits it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_USER_AGENT", BROWSER_UA)
 
     def open(self, *args, csrf: bool = True, **kwargs):
         method = (kwargs.get("method") or "GET").upper()

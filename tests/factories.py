@@ -19,6 +19,12 @@ from aura.models import Genre, Movie, User, Video, WatchlistEntry, movie_genre
 from aura.services import media, passwords, samples
 from aura.services.demo import slugify
 
+# What a person's browser says it is (programs that say they are bots are not counted).
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
 _counter = itertools.count(1)
 _numbers = itertools.count(1)
 

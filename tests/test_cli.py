@@ -75,7 +75,7 @@ def test_aura_demo_serves_the_demo_site_and_restarts_on_its_data(tmp_path):
     try:
         assert b'"status":"ok"' in wait_for(f"http://127.0.0.1:{port}/healthz", process)
         home = wait_for(f"http://127.0.0.1:{port}/", process).decode()
-        assert "The Shawshank Redemption" in home and "Trending now" in home
+        assert "The Shawshank Redemption" in home and "Popular" in home
     finally:
         output = stop(process)
     assert "films added" in output and f"http://127.0.0.1:{port}/" in output

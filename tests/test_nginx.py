@@ -24,7 +24,14 @@ import sqlalchemy as sa
 from aura.models import Video
 from tests.conftest import need_service
 from tests.e2e.conftest import LiveServer
-from tests.factories import PASSWORD, csrf_from, make_supervisor, sample_bytes, store_video
+from tests.factories import (
+    BROWSER_UA,
+    PASSWORD,
+    csrf_from,
+    make_supervisor,
+    sample_bytes,
+    store_video,
+)
 
 SITE_CONFIG = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "nginx.conf"
 
@@ -148,6 +155,7 @@ def offload(app, monkeypatch):
 
 def viewer(nginx: Nginx, video) -> requests.Session:
     session = requests.Session()
+    session.headers["User-Agent"] = BROWSER_UA
     page = session.get(f"{nginx.url}/watch/{video.id}", timeout=30)
     assert page.status_code == 200, page.text
     return session
@@ -223,6 +231,7 @@ def test_aura_streams_through_nginx_without_offload(nginx, db, media_dir):
 def test_a_supervisor_uploads_through_nginx(nginx, db, media_dir):
     boss = make_supervisor()
     session = requests.Session()
+    session.headers["User-Agent"] = BROWSER_UA
     login = session.get(f"{nginx.url}/auth/login", timeout=30)
     signed_in = session.post(
         f"{nginx.url}/auth/login",

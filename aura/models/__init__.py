@@ -1,10 +1,19 @@
 """Aura's data model, one module per aggregate."""
 
 from aura.models.activity import AuditEvent, View
+from aura.models.analytics import (
+    DailyVisit,
+    FilmHour,
+    JobRun,
+    TrafficDay,
+    TrafficHour,
+    VideoHour,
+    VisitorSalt,
+)
 from aura.models.base import UTCDateTime, utcnow
 from aura.models.library import Rating, WatchlistEntry
 from aura.models.movie import LIST_NAMES, Genre, ListEntry, Movie, movie_genre
-from aura.models.session import LoginSession
+from aura.models.session import LoginSession, PasswordReset
 from aura.models.user import ROLES, User
 from aura.models.video import AccessGrant, PlaybackProgress, Video
 
@@ -13,16 +22,24 @@ __all__ = [
     "ROLES",
     "AccessGrant",
     "AuditEvent",
+    "DailyVisit",
+    "FilmHour",
     "Genre",
+    "JobRun",
     "ListEntry",
     "LoginSession",
     "Movie",
+    "PasswordReset",
     "PlaybackProgress",
     "Rating",
+    "TrafficDay",
+    "TrafficHour",
     "UTCDateTime",
     "User",
     "Video",
+    "VideoHour",
     "View",
+    "VisitorSalt",
     "WatchlistEntry",
     "movie_genre",
     "utcnow",

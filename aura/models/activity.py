@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aura.extensions import db
 from aura.models.base import BigIntPK, UTCDateTime, utcnow
+from aura.models.movie import Movie
 from aura.models.user import User
+from aura.models.video import Video
 
 
 class View(db.Model):
@@ -32,7 +34,13 @@ class View(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
     referrer: Mapped[str | None] = mapped_column(sa.String(1024))
     kind: Mapped[str] = mapped_column(sa.String(10))
+    visitor: Mapped[str | None] = mapped_column(sa.String(40))  # see DailyVisit.visitor
+    bot: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    movie: Mapped[Movie | None] = relationship()
+    video: Mapped[Video | None] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class AuditEvent(db.Model):
@@ -40,6 +48,8 @@ class AuditEvent(db.Model):
     __table_args__ = (
         sa.Index("ix_audit_event_at", "at"),
         sa.Index("ix_audit_event_action_at", "action", "at"),
+        sa.Index("ix_audit_event_actor_at", "actor_id", "at"),
+        sa.Index("ix_audit_event_target_at", "target", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -34,6 +34,7 @@ class Rating(db.Model):
         sa.CheckConstraint("score BETWEEN 1 AND 10", name="score_range"),
         sa.Index("ix_rating_movie_created", "movie_id", "created_at", "id"),
         sa.Index("ix_rating_user_updated", "user_id", "updated_at", "id"),
+        sa.Index("ix_rating_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,8 +45,10 @@ class Rating(db.Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     hidden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
     movie: Mapped[Movie] = relationship()

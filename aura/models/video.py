@@ -61,7 +61,7 @@ class AccessGrant(db.Model):
     session_id: Mapped[str | None] = mapped_column(sa.String(64))  # anonymous browser session
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     client_ip: Mapped[str | None] = mapped_column(sa.String(64))
     view_counted: Mapped[bool] = mapped_column(default=False)
 

@@ -18,8 +18,7 @@ from aura import sessions
 from aura.errors import Forbidden, Invalid, NotFound
 from aura.extensions import db
 from aura.models import User
-from aura.services import mfa, passwords, values
-from aura.services.activity import audit
+from aura.services import audit, mfa, passwords, values
 
 EMAIL_MAX = 254
 NAME_MAX = 80
@@ -114,7 +113,9 @@ def _new_user(email: str, display_name: str | None, password: str, role: str) ->
 def register(email: str, display_name: str, password: str, client_ip: str | None = None) -> User:
     """Create a viewer account from the sign-up form. Commits."""
     user = _new_user(email, display_name, password, "viewer")
-    audit("account.register", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
+    audit.record(
+        "account.register", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip
+    )
     db.session.commit()
     return user
 
@@ -125,7 +126,7 @@ def create_user(
     """Create an account from the command line. Commits."""
     role = "supervisor" if supervisor else "viewer"
     user = _new_user(email, display_name, password, role)
-    audit("user.create", actor_id=None, target=f"user:{user.id}", detail={"role": role})
+    audit.record("user.create", actor_id=None, target=f"user:{user.id}", detail={"role": role})
     db.session.commit()
     return user
 
@@ -165,7 +166,7 @@ def authenticate(email: str, password: str, client_ip: str | None = None) -> Use
     if user is not None and correct and user.active:
         return user
     reason = "unknown email" if user is None else "wrong password" if not correct else "inactive"
-    audit(
+    audit.record(
         "login.failure",
         actor_id=user.id if user else None,
         target=email or None,
@@ -189,7 +190,7 @@ def change_password(user_id: int, current: str, new: str, client_ip: str | None 
     this one in again). Commits."""
     user = get_user(user_id)
     if not passwords.verify_password(user.password_hash, current or ""):
-        audit("password.change_refused", actor_id=user.id, client_ip=client_ip)
+        audit.record("password.change_refused", actor_id=user.id, client_ip=client_ip)
         db.session.commit()
         raise Invalid.field("current_password", "That is not your current password.")
     if new == current:
@@ -200,7 +201,7 @@ def change_password(user_id: int, current: str, new: str, client_ip: str | None 
         raise Invalid.field("new_password", rejected.message) from None
     user.password_hash = passwords.hash_password(new)
     sessions.revoke_all(user.id)
-    audit("password.change", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
+    audit.record("password.change", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     db.session.commit()
     db.session.refresh(user)
     return user
@@ -224,7 +225,7 @@ def enable_mfa(user_id: int, secret: str, code: str, client_ip: str | None = Non
     codes = mfa.new_recovery_codes()
     user.totp_secret = secret
     user.recovery_codes = [mfa.hash_recovery_code(code) for code in codes]
-    audit("mfa.enable", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
+    audit.record("mfa.enable", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     db.session.commit()
     return codes
 
@@ -236,7 +237,7 @@ def disable_mfa(user_id: int, password: str, client_ip: str | None = None) -> No
     _confirm_password(user, password, "password")
     user.totp_secret = None
     user.recovery_codes = None
-    audit("mfa.disable", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
+    audit.record("mfa.disable", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     db.session.commit()
 
 
@@ -250,7 +251,9 @@ def regenerate_recovery_codes(
     _confirm_password(user, password, "password")
     codes = mfa.new_recovery_codes()
     user.recovery_codes = [mfa.hash_recovery_code(code) for code in codes]
-    audit("mfa.recovery_codes", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
+    audit.record(
+        "mfa.recovery_codes", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip
+    )
     db.session.commit()
     return codes
 
@@ -263,7 +266,7 @@ def verify_second_factor(user_id: int, code: str, client_ip: str | None = None) 
     used = mfa.match_recovery_code(user.recovery_codes, code)
     if used is not None:
         user.recovery_codes = [stored for stored in user.recovery_codes or [] if stored != used]
-        audit(
+        audit.record(
             "mfa.recovery_code_used",
             actor_id=user.id,
             target=f"user:{user.id}",
@@ -272,6 +275,6 @@ def verify_second_factor(user_id: int, code: str, client_ip: str | None = None) 
         )
         db.session.commit()
         return True
-    audit("mfa.failure", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
+    audit.record("mfa.failure", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     db.session.commit()
     return False

@@ -30,7 +30,7 @@ ROWS: dict[str, RowSpec] = {
         RowSpec(
             "trending",
             "Trending now",
-            "What viewers here are opening this week.",
+            "What visitors here opened this week, the most recent counting most.",
             Movie.trending_score,
         ),
         RowSpec("popular", "Popular", "The films most people know and watch.", Movie.popular_score),
@@ -73,6 +73,8 @@ def row_page(
     stmt = sa.select(Movie).where(visibility.films(include_hidden))
     if name == "upcoming":
         stmt = stmt.where(Movie.release_date > _today())
+    elif name == "trending":  # only what visitors opened this week: never a copy of Popular
+        stmt = stmt.where(Movie.trending_score > 0)
     return cursors.paginate(stmt, spec.column, Movie.id, spec.kind, spec.descending, after, limit)
 
 

@@ -26,7 +26,8 @@ from werkzeug.security import check_password_hash
 from aura.errors import Forbidden, Invalid, NotFound, Throttled
 from aura.extensions import db, limiter
 from aura.models import AccessGrant, Video, utcnow
-from aura.services import activity, visibility
+from aura.services import analytics, audit, visibility
+from aura.services.addresses import stored_ip
 from aura.services.visitors import Visitor
 
 TOKEN_BYTES = 32  # 256 bits
@@ -139,7 +140,7 @@ def _new_grant(video: Video, visitor: Visitor, created_at: datetime, expires_at:
             session_id=browser_hash(visitor.browser),
             created_at=created_at,
             expires_at=expires_at,
-            client_ip=activity.stored_ip(visitor.client_ip),
+            client_ip=stored_ip(visitor.client_ip),
         )
     )
     return token
@@ -216,7 +217,7 @@ def unlock(video_id: uuid.UUID, password: str, visitor: Visitor) -> str:
     password = password or ""
     if len(password) > 1024 or not check_password_hash(video.password_hash or "", password):
         _count_failure(video, visitor)
-        activity.audit(
+        audit.record(
             "video.unlock_failed",
             actor_id=visitor.user_id,
             target=f"video:{video.id}",
@@ -264,18 +265,7 @@ def count_play(grant: AccessGrant, video: Video, visitor: Visitor) -> bool:
     if claimed.rowcount != 1:
         db.session.rollback()
         return False
-    db.session.execute(
-        sa.update(Video).where(Video.id == video.id).values(view_count=Video.view_count + 1)
-    )
-    activity.record_view(
-        kind="play",
-        video_id=video.id,
-        movie_id=video.movie_id,
-        user_id=visitor.user_id,
-        client_ip=visitor.client_ip,
-        user_agent=visitor.user_agent,
-        referrer=visitor.referrer,
-    )
+    analytics.video_played(video.id, video.movie_id, visitor)
     db.session.commit()
     return True
 

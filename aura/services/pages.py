@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aura.errors import Invalid
 from aura.models import Genre, Movie, Rating, Video
-from aura.services import activity, catalog, library, playback, search, videos
+from aura.services import analytics, catalog, library, playback, search, videos
 from aura.services.catalog import RowSpec
 from aura.services.cursors import Page
 from aura.services.playback import ContinueItem
@@ -101,7 +101,7 @@ def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPag
     """The film page; opening it counts as a view of the film (``count_view``)."""
     movie = catalog.get_movie(movie_id, include_hidden=visitor.sees_hidden)
     if count_view:
-        activity.film_viewed(movie.id, visitor)
+        analytics.film_viewed(movie.id, visitor)
     user_id = visitor.user_id
     return FilmPage(
         movie=movie,

@@ -1,8 +1,14 @@
 """The scores each offline catalog row is ordered by, kept in indexed columns on Movie.
 
-- popular: source popularity plus a little for every all-time view;
-- trending: views of the last 7 days with a 2-day half-life, then popularity as a tie-break;
+- popular: source popularity plus a little for every visitor-day the film was opened;
+- trending: visitors of the last 7 days, each counted once a day, weighted by how recent they
+  are (a 2-day half-life); films nobody opened this week are not trending at all;
 - top rated: a Bayesian average of the source score and Aura's own ratings.
+
+Trending is kept with forward decay: a visit at time t adds ``2 ** ((t - epoch) / half-life)``,
+so newer visits weigh more without any periodic rewrite of every film; ``refresh`` (run by
+``aura refresh-scores`` and the serving processes' scheduler, once across them) drops visits
+that left the window and moves the epoch forward before the numbers grow large.
 """
 
 from __future__ import annotations
@@ -14,19 +20,18 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from aura.extensions import cache, db
-from aura.models import Movie, Rating, View
+from aura.models import DailyVisit, JobRun, Movie, Rating, utcnow
+from aura.services import jobs, upserts
 
-VIEW_POPULARITY = 0.1  # popular_score gained per view
+VIEW_POPULARITY = 0.1  # popular_score gained per visitor-day
 TRENDING_WINDOW = timedelta(days=7)
 TRENDING_HALF_LIFE_HOURS = 48.0
-TRENDING_TIEBREAK = 0.01  # popularity's whole weight in trending: less than one decayed view
 SOURCE_VOTE_CAP = 500  # source votes counted at most, so Aura's own ratings still move a film
 MIN_VOTES = 50  # the Bayesian prior's weight: films with fewer votes lean to the mean
-REFRESH_SECONDS = 600
-
-
-def _max_popularity() -> float:
-    return db.session.scalar(sa.select(sa.func.max(Movie.popularity))) or 1.0
+REFRESH_JOB = "refresh-scores"
+REFRESH_EVERY = timedelta(hours=1)
+REBASE_AFTER = timedelta(days=60)  # 2 ** (60 days / 2 days) is still a modest float
+DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _mean_score() -> float:
@@ -51,89 +56,135 @@ def bayesian(
     return (votes * average + MIN_VOTES * mean) / (votes + MIN_VOTES)
 
 
-def recompute_all() -> None:
-    """Recompute every film's scores (after a bulk load or sync). Commits."""
-    mean = _mean_score()
-    tiebreak = TRENDING_TIEBREAK / _max_popularity()
-    rows = db.session.execute(
-        sa.select(
-            Movie.id,
-            Movie.popularity,
-            Movie.view_count,
-            Movie.vote_average,
-            Movie.vote_count,
-            Movie.rating_sum,
-            Movie.rating_count,
-        )
-    ).all()
-    updates = [
-        {
-            "id": row.id,
-            "popular_score": row.popularity + VIEW_POPULARITY * row.view_count,
-            "trending_score": row.popularity * tiebreak,
-            "top_rated_score": bayesian(
-                row.vote_average, row.vote_count, row.rating_sum, row.rating_count, mean
-            ),
-        }
-        for row in rows
-    ]
-    if updates:
-        db.session.execute(sa.update(Movie), updates)
-    db.session.commit()
-    refresh_trending(force=True)
+# -- trending -------------------------------------------------------------------------------------
 
 
-def refresh_trending(force: bool = False) -> bool:
-    """Decay trending scores; runs at most every REFRESH_SECONDS across all processes."""
-    if not force and not cache.add("scores:trending-refresh", 1, timeout=REFRESH_SECONDS):
-        return False
-    now = datetime.now(UTC)
-    tiebreak = TRENDING_TIEBREAK / _max_popularity()
-    decayed: dict[int, float] = defaultdict(float)
-    for movie_id, at in db.session.execute(
-        sa.select(View.movie_id, View.at).where(
-            View.movie_id.is_not(None), View.at >= now - TRENDING_WINDOW
-        )
-    ):
-        age_hours = max((now - at).total_seconds() / 3600, 0.0)
-        decayed[movie_id] += math.pow(0.5, age_hours / TRENDING_HALF_LIFE_HOURS)
-    # Films whose views have aged out fall back to the popularity tie-break alone.
-    db.session.execute(
-        sa.update(Movie)
-        .where(Movie.trending_score > Movie.popularity * tiebreak + 1e-9)
-        .values(trending_score=Movie.popularity * tiebreak)
-        .execution_options(synchronize_session=False)
-    )
-    if decayed:
-        popularity = dict(
-            db.session.execute(
-                sa.select(Movie.id, Movie.popularity).where(Movie.id.in_(list(decayed)))
-            ).all()
-        )
-        db.session.execute(
-            sa.update(Movie),
-            [
-                {"id": movie_id, "trending_score": score + popularity.get(movie_id, 0.0) * tiebreak}
-                for movie_id, score in decayed.items()
-                if movie_id in popularity
-            ],
-        )
-    db.session.commit()
-    return True
+def trending_epoch() -> datetime:
+    """The reference time of every stored trending weight (moved by ``refresh``)."""
+    state = db.session.scalar(sa.select(JobRun.state).where(JobRun.name == REFRESH_JOB))
+    if isinstance(state, dict) and isinstance(state.get("epoch"), str):
+        try:
+            return datetime.fromisoformat(state["epoch"])
+        except ValueError:
+            pass
+    return DEFAULT_EPOCH
 
 
-def movie_viewed(movie_id: int) -> None:
-    """Count one view in single statements (no read-then-write races). Does not commit."""
+def trending_weight(at: datetime, epoch: datetime) -> float:
+    return math.pow(2.0, (at - epoch).total_seconds() / 3600 / TRENDING_HALF_LIFE_HOURS)
+
+
+def film_visited(movie_id: int, at: datetime) -> None:
+    """A visitor opened the film for the first time today: count them for the rows, in one
+    statement (no read-then-write race). Does not commit."""
     db.session.execute(
         sa.update(Movie)
         .where(Movie.id == movie_id)
         .values(
             view_count=Movie.view_count + 1,
             popular_score=Movie.popular_score + VIEW_POPULARITY,
-            trending_score=Movie.trending_score + 1.0,
+            trending_score=Movie.trending_score + trending_weight(at, trending_epoch()),
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def recompute_trending(now: datetime | None = None) -> int:
+    """Rebuild trending from the week's daily visits (old ones drop out), moving the epoch
+    forward when it is old. Returns how many films are trending. Commits."""
+    now = now or utcnow()
+    epoch = trending_epoch()
+    if now - epoch > REBASE_AFTER:
+        epoch = (now - TRENDING_WINDOW).replace(minute=0, second=0, microsecond=0)
+    since = (now - TRENDING_WINDOW).date()
+    weights: dict[int, float] = defaultdict(float)
+    for subject, at in db.session.execute(
+        sa.select(DailyVisit.subject, DailyVisit.at).where(
+            DailyVisit.day >= since, DailyVisit.subject.like("film:%")
+        )
+    ):
+        if now - at <= TRENDING_WINDOW:
+            weights[int(subject.partition(":")[2])] += trending_weight(at, epoch)
+    db.session.execute(
+        sa.update(Movie)
+        .where(Movie.trending_score != 0)
+        .values(trending_score=0.0)
+        .execution_options(synchronize_session=False)
+    )
+    if weights:
+        known = set(db.session.scalars(sa.select(Movie.id).where(Movie.id.in_(list(weights)))))
+        db.session.execute(
+            sa.update(Movie),
+            [
+                {"id": key, "trending_score": value}
+                for key, value in weights.items()
+                if key in known
+            ],
+        )
+    upserts.insert_new(JobRun, name=REFRESH_JOB)
+    db.session.execute(
+        sa.update(JobRun)
+        .where(JobRun.name == REFRESH_JOB)
+        .values(state={"epoch": epoch.isoformat()})
+    )
+    db.session.commit()
+    return len(weights)
+
+
+def refresh(now: datetime | None = None) -> str:
+    """The scheduled refresh: trending rebuilt, top rated against the current mean. Commits."""
+    trending = recompute_trending(now)
+    recompute_top_rated()
+    return f"{trending} films trending"
+
+
+def refresh_if_due() -> bool:
+    """Run ``refresh`` if no process has within the hour; True if this call ran it."""
+    return jobs.run_if_due(REFRESH_JOB, REFRESH_EVERY, refresh)
+
+
+# -- popular and top rated ------------------------------------------------------------------------
+
+
+def recompute_top_rated() -> None:
+    """Every film's top-rated score against today's mean. Commits."""
+    mean = _mean_score()
+    cache.set("scores:mean", mean, timeout=3600)
+    rows = db.session.execute(
+        sa.select(
+            Movie.id, Movie.vote_average, Movie.vote_count, Movie.rating_sum, Movie.rating_count
+        )
+    ).all()
+    if rows:
+        db.session.execute(
+            sa.update(Movie),
+            [
+                {
+                    "id": row.id,
+                    "top_rated_score": bayesian(
+                        row.vote_average, row.vote_count, row.rating_sum, row.rating_count, mean
+                    ),
+                }
+                for row in rows
+            ],
+        )
+    db.session.commit()
+
+
+def recompute_all() -> None:
+    """Recompute every film's scores (after a bulk load or sync). Commits."""
+    rows = db.session.execute(sa.select(Movie.id, Movie.popularity, Movie.view_count)).all()
+    if rows:
+        db.session.execute(
+            sa.update(Movie),
+            [
+                {"id": row.id, "popular_score": row.popularity + VIEW_POPULARITY * row.view_count}
+                for row in rows
+            ],
+        )
+    db.session.commit()
+    recompute_top_rated()
+    recompute_trending()
 
 
 def rating_changed(movie_id: int) -> None:

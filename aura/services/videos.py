@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Movie, Video
-from aura.services import activity, grants, search, values
+from aura.services import audit, grants, search, values
 from aura.services.media import UploadSpool, media_path, new_key, sniff_image, sniff_video
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ def create_video(
             **checked,
         )
         db.session.add(video)
-        activity.audit(
+        audit.record(
             "video.upload",
             actor_id=uploader_id,
             target=f"video:{video.id}",
@@ -257,7 +257,7 @@ def update_video(
     try:
         if thumbnail is not None and new_thumbnail:
             thumbnail.keep(new_thumbnail)
-        activity.audit(
+        audit.record(
             "video.edit",
             actor_id=actor_id,
             target=f"video:{video.id}",
@@ -280,7 +280,7 @@ def delete_video(
     """Delete a video, its grants, progress and plays, then its files. Commits."""
     video = get_video(video_id)
     keys = (video.storage_key, video.thumbnail_key)
-    activity.audit(
+    audit.record(
         "video.delete",
         actor_id=actor_id,
         target=f"video:{video.id}",

@@ -318,7 +318,7 @@ def test_failure_while_recording_removes_the_stored_file(boss, db, media_dir, mo
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(videos.activity, "audit", broken)
+    monkeypatch.setattr(videos.audit, "record", broken)
     response = upload(boss, sample_bytes())
     assert response.status_code == 500
     assert stored(db) == [] and media_files(media_dir) == []

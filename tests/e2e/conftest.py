@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import need_service
+from tests.factories import BROWSER_UA
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -111,6 +112,8 @@ def _is_error(message) -> bool:
 def new_page(browser, live_server, errors: list[str], **options):
     """A page in a fresh context whose script errors and CSP reports land in ``errors``."""
     options.setdefault("viewport", {"width": 1280, "height": 900})
+    # Headless Chromium says so in its user agent, and Aura does not count programs.
+    options.setdefault("user_agent", BROWSER_UA)
     context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(10_000)
     context.add_init_script(REPORT_CSP)

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aura.models import Movie, View
-from aura.services import scores
+from aura.models import DailyVisit, Movie
+from aura.services import jobs, scores
 from tests.factories import make_movie
 
 
@@ -23,41 +23,83 @@ def test_aura_ratings_move_a_film(db):
     assert hated < base < loved
 
 
-def test_a_view_counts_in_single_statements(db):
+def test_a_first_visit_counts_in_single_statements(db):
     movie = make_movie(popular_score=1.0, trending_score=0.0)
-    scores.movie_viewed(movie.id)
-    scores.movie_viewed(movie.id)
+    now = datetime.now(UTC)
+    scores.film_visited(movie.id, now)
+    scores.film_visited(movie.id, now)
     db.session.commit()
     db.session.refresh(movie)
     assert movie.view_count == 2
     assert movie.popular_score == pytest.approx(1.0 + 2 * scores.VIEW_POPULARITY)
-    assert movie.trending_score == 2.0
+    epoch = scores.trending_epoch()
+    assert movie.trending_score == pytest.approx(2 * scores.trending_weight(now, epoch))
 
 
-def test_trending_prefers_recent_views_and_forgets_old_ones(db):
+def visit(db, movie, at, visitor="h1"):
+    db.session.add(DailyVisit(subject=f"film:{movie.id}", day=at.date(), visitor=visitor, at=at))
+
+
+def test_trending_prefers_recent_visitors_and_forgets_old_ones(db):
     now = datetime.now(UTC)
-    fresh = make_movie("Fresh", popularity=1.0)
-    stale = make_movie("Stale", popularity=1.0)
-    ancient = make_movie("Ancient", popularity=50.0, trending_score=99.0)
-    for _ in range(3):
-        db.session.add(View(kind="detail", movie_id=fresh.id, at=now - timedelta(hours=1)))
-    for _ in range(5):
-        db.session.add(View(kind="detail", movie_id=stale.id, at=now - timedelta(days=6)))
-    db.session.add(View(kind="detail", movie_id=ancient.id, at=now - timedelta(days=30)))
+    fresh, stale, ancient, unseen = (
+        make_movie("Fresh"),
+        make_movie("Stale"),
+        make_movie("Ancient"),
+        make_movie("Unseen"),
+    )
+    for n in range(3):
+        visit(db, fresh, now - timedelta(hours=1), visitor=f"h{n}")
+    for n in range(5):
+        visit(db, stale, now - timedelta(days=6), visitor=f"h{n}")
+    visit(db, ancient, now - timedelta(days=30))
+    ancient.trending_score = 99.0
     db.session.commit()
 
-    assert scores.refresh_trending(force=True)
-    for movie in (fresh, stale, ancient):
+    assert scores.recompute_trending(now) == 2
+    for movie in (fresh, stale, ancient, unseen):
         db.session.refresh(movie)
     assert fresh.trending_score > stale.trending_score > 0
-    # Views older than the window count for nothing; popularity alone is a small tie-break.
-    assert ancient.trending_score <= scores.TRENDING_TIEBREAK
-    assert stale.trending_score > ancient.trending_score
+    # Visits older than the window count for nothing; a film nobody opened is not trending.
+    assert ancient.trending_score == 0 and unseen.trending_score == 0
 
 
-def test_refresh_runs_at_most_once_per_interval(db):
-    assert scores.refresh_trending() is True
-    assert scores.refresh_trending() is False
+def test_incremental_weights_match_a_recompute(db):
+    now = datetime.now(UTC)
+    film = make_movie()
+    scores.recompute_trending(now)  # settles the epoch the increments are relative to
+    for hours in (50, 20, 1):
+        at = now - timedelta(hours=hours)
+        visit(db, film, at, visitor=f"h{hours}")
+        scores.film_visited(film.id, at)
+    db.session.commit()
+    db.session.refresh(film)
+    incremental = film.trending_score
+    scores.recompute_trending(now)
+    db.session.refresh(film)
+    assert film.trending_score == pytest.approx(incremental)
+
+
+def test_the_epoch_moves_forward_and_keeps_the_order(db):
+    now = datetime.now(UTC)
+    older, newer = make_movie(), make_movie()
+    visit(db, older, now - timedelta(days=3))
+    visit(db, newer, now - timedelta(hours=2))
+    db.session.commit()
+    later = now + scores.REBASE_AFTER + timedelta(days=400)
+    scores.recompute_trending(now)
+    assert scores.trending_epoch() == scores.DEFAULT_EPOCH or scores.trending_epoch() < now
+    scores.recompute_trending(later)  # nothing is in the window any more, and nothing overflows
+    assert scores.trending_epoch() > now
+    db.session.refresh(older)
+    assert older.trending_score == 0
+
+
+def test_refresh_runs_at_most_once_per_interval_across_callers(db):
+    assert scores.refresh_if_due() is True
+    assert scores.refresh_if_due() is False
+    run = jobs.last_run(scores.REFRESH_JOB)
+    assert run.finished_at is not None and "trending" in run.outcome
 
 
 def test_recompute_all_orders_popular_by_popularity_and_views(db):

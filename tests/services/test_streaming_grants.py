@@ -12,7 +12,7 @@ from aura.errors import Throttled
 from aura.models import AccessGrant, Video, View, utcnow
 from aura.services import grants, playback
 from aura.services.visitors import Visitor
-from tests.factories import VIDEO_PASSWORD, make_user
+from tests.factories import BROWSER_UA, VIDEO_PASSWORD, make_user
 
 
 @pytest.fixture
@@ -22,7 +22,12 @@ def here(app):
 
 
 def viewer(browser="browser-one-session-id", **kw) -> Visitor:
-    return Visitor(browser=browser, client_ip=kw.pop("client_ip", "192.0.2.1"), **kw)
+    return Visitor(
+        browser=browser,
+        client_ip=kw.pop("client_ip", "192.0.2.1"),
+        user_agent=kw.pop("user_agent", BROWSER_UA),
+        **kw,
+    )
 
 
 def test_a_token_opens_its_video_for_its_browser_only(db, make_video):

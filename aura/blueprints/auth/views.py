@@ -22,9 +22,8 @@ from aura.forms import EmptyForm, show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import User
 from aura.navigation import current_page, safe_next
-from aura.services import accounts, mfa
+from aura.services import accounts, audit, mfa
 from aura.services.accounts import LoginFailed
-from aura.services.activity import audit
 from aura.web import current_visitor
 
 bp = Blueprint("auth", __name__)
@@ -56,7 +55,7 @@ def _failed(response: Response) -> bool:
 def _throttled(limit: RequestLimit) -> None:
     """Breaches go to the audit trail, so a supervisor sees guessing as it happens."""
     guessing_sign_in = request.endpoint in ("auth.login", "auth.second_factor")
-    audit(
+    audit.record(
         "login.throttled" if guessing_sign_in else "auth.throttled",
         actor_id=current_user.id if current_user.is_authenticated else None,
         target=request.path,
