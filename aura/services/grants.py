@@ -76,7 +76,8 @@ class WrongPassword(Invalid):
 
     def __init__(self, video: Video) -> None:
         self.video = video
-        super().__init__("That password is not right. Check it and try again.")
+        message = "That password is not right. Check it and try again."
+        super().__init__(message, fields={"password": message})
 
 
 def hash_token(token: str) -> str:

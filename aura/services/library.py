@@ -198,12 +198,14 @@ def reviews_page(
     after: str | None = None,
     limit: int = 10,
     exclude_user_id: int | None = None,
+    include_hidden: bool = False,
 ) -> Page:
-    """Reviews of a film others can read, newest first: never a hidden review."""
+    """Reviews of a film others can read, newest first: never a hidden review, and none of
+    a hidden film unless the audience sees hidden films."""
     stmt = (
         sa.select(Rating)
         .options(selectinload(Rating.user))
-        .where(Rating.movie_id == movie_id, visibility.reviews())
+        .where(Rating.movie_id == movie_id, visibility.reviews(include_hidden))
     )
     if exclude_user_id is not None:
         stmt = stmt.where(Rating.user_id != exclude_user_id)

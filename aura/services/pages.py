@@ -107,7 +107,9 @@ def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPag
         movie=movie,
         on_watchlist=bool(user_id and _marks(visitor, [movie])),
         my_rating=library.my_rating(user_id, movie.id) if user_id else None,
-        reviews=library.reviews_page(movie.id, exclude_user_id=user_id),
+        reviews=library.reviews_page(
+            movie.id, exclude_user_id=user_id, include_hidden=visitor.sees_hidden
+        ),
         videos=videos.videos_for_movie(movie.id),
     )
 
@@ -121,7 +123,13 @@ class ReviewsPage:
 def reviews(movie_id: int, after: str | None, visitor: Visitor) -> ReviewsPage:
     movie = catalog.get_movie(movie_id, include_hidden=visitor.sees_hidden)
     return ReviewsPage(
-        movie, library.reviews_page(movie.id, after=after, exclude_user_id=visitor.user_id)
+        movie,
+        library.reviews_page(
+            movie.id,
+            after=after,
+            exclude_user_id=visitor.user_id,
+            include_hidden=visitor.sees_hidden,
+        ),
     )
 
 

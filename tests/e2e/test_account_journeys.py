@@ -149,3 +149,17 @@ def test_turning_on_two_factor_and_signing_in_with_a_code(page, db):
     page.locator("#code").fill(codes[0])
     page.get_by_role("button", name="Verify").click()
     expect(page.locator(".account")).to_contain_text("Tfa")
+
+
+def test_swapping_a_form_with_an_inline_style_reports_no_csp_violation(page, db):
+    """htmx copies settled attributes from the old element to the new one; copying ``style``
+    is an inline style the CSP refuses. Browsers and extensions add inline styles to forms
+    (autofill does), so a swap must not copy them."""
+    make_user(email="style@example.com")
+    page.goto("/auth/login")
+    page.evaluate("document.getElementById('login_form').style.outline = '1px solid red'")
+    page.locator("#email").fill("style@example.com")
+    page.locator("#password").fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".form-error")).to_contain_text("do not match")
+    # The page fixture fails the journey on any CSP report.

@@ -190,3 +190,51 @@ def test_upload_and_unlock_without_javascript(browser, live_server, db, media_di
         expect(page.locator("video#player")).to_have_count(1)
     finally:
         context.close()
+
+
+def test_a_refused_field_keeps_the_chosen_file(page, db, media_dir):
+    """The title is missing: the form comes back with the message, and the video file is
+    still chosen, so fixing the title and sending again uploads it."""
+    boss = make_supervisor(email="keeps@example.com")
+    sign_in(page, boss.email)
+    page.goto("/supervisor/videos/new")
+    page.set_input_files("input[name=file]", SAMPLE_MP4)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#title-error")).to_contain_text("Give the video a title")
+    expect(page.locator(".form-note")).to_contain_text("still chosen")
+    assert page.evaluate("document.querySelector('input[name=file]').files.length") == 1
+    expect(page.locator("#title")).to_be_focused()
+    page.locator("#title").fill("Second try")
+    page.get_by_role("button", name="Upload").click()
+    expect(page).to_have_url(re.compile(r"/supervisor/videos$"))
+    expect(page.locator(".videos-table")).to_contain_text("Second try")
+
+
+def test_a_refused_file_must_be_chosen_again(page, db, media_dir, tmp_path):
+    boss = make_supervisor(email="refused@example.com")
+    fake = tmp_path / "page.mp4"
+    fake.write_bytes(b"<!doctype html><script>alert(1)</script>" * 20)
+    sign_in(page, boss.email)
+    page.goto("/supervisor/videos/new")
+    page.set_input_files("input[name=file]", str(fake))
+    page.locator("#title").fill("Not a video")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#file-error")).to_contain_text("not a video")
+    assert page.evaluate("document.querySelector('input[name=file]').files.length") == 0
+
+
+def test_without_javascript_a_refused_field_says_to_choose_the_file_again(
+    browser, live_server, db, media_dir
+):
+    boss = make_supervisor(email="again@example.com")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, boss.email)
+        page.goto("/supervisor/videos/new")
+        page.set_input_files("input[name=file]", SAMPLE_MP4)
+        page.get_by_role("button", name="Upload").click()
+        expect(page.locator("#title-error")).to_contain_text("Give the video a title")
+        expect(page.locator(".form-note")).to_contain_text("Choose the video file again")
+    finally:
+        context.close()

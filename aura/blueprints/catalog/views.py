@@ -24,28 +24,27 @@ def show_home() -> Response:
     return render("catalog/home_show.html", "rows", home=pages.home(current_visitor()))
 
 
-@bp.get("/rows/<row>")
-def show_row(row: str) -> Response:
-    browse = pages.row(row, request.args.get("after") or None, current_visitor())
-    next_cursor = browse.page.next_cursor
+def _browse(browse: pages.BrowsePage, endpoint: str, **args: str) -> Response:
+    """A row or genre page; its next page continues at the same URL with ``after=``."""
+    cursor = browse.page.next_cursor
     return render(
         "catalog/movies_browse.html",
         "cards",
         browse=browse,
-        next_url=next_cursor and url_for("catalog.show_row", row=row, after=next_cursor),
+        next_url=cursor and url_for(endpoint, after=cursor, **args),
     )
+
+
+@bp.get("/rows/<row>")
+def show_row(row: str) -> Response:
+    browse = pages.row(row, request.args.get("after") or None, current_visitor())
+    return _browse(browse, "catalog.show_row", row=row)
 
 
 @bp.get("/genres/<slug>")
 def show_genre(slug: str) -> Response:
     browse = pages.genre(slug, request.args.get("after") or None, current_visitor())
-    next_cursor = browse.page.next_cursor
-    return render(
-        "catalog/movies_browse.html",
-        "cards",
-        browse=browse,
-        next_url=next_cursor and url_for("catalog.show_genre", slug=slug, after=next_cursor),
-    )
+    return _browse(browse, "catalog.show_genre", slug=slug)
 
 
 @bp.get("/search")

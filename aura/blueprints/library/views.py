@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from aura.blueprints.library.forms import RatingForm
 from aura.errors import Invalid
+from aura.forms import show_errors
 from aura.htmx import is_partial, render
 from aura.models import Movie, Rating
 from aura.navigation import back
@@ -43,27 +45,27 @@ def toggle_watchlist(movie_id: int) -> Response:
 @login_required
 def rate_movie(movie_id: int) -> Response:
     include_hidden = current_visitor().sees_hidden
-    try:
-        rating = library.rate(
-            current_user.id,
-            movie_id,
-            request.form.get("score"),
-            request.form.get("review"),
-            include_hidden=include_hidden,
-        )
-    except Invalid as invalid:
-        movie = catalog.get_movie(movie_id, include_hidden=include_hidden)
-        return _rating_response(
-            movie,
-            library.my_rating(current_user.id, movie_id),
-            status=422,
-            error=invalid.message,
-            draft={"score": request.form.get("score"), "review": request.form.get("review")},
-        )
-    if not is_partial():
-        flash("Your rating is saved.", "success")
-        return redirect(_back_to_film(movie_id), 303)
-    return _rating_response(rating.movie, rating, saved="Saved.")
+    form = RatingForm()
+    if form.validate():
+        try:
+            rating = library.rate(
+                current_user.id,
+                movie_id,
+                form.score.data,
+                form.review.data,
+                include_hidden=include_hidden,
+            )
+        except Invalid as invalid:
+            show_errors(form, invalid)
+        else:
+            if not is_partial():
+                flash("Your rating is saved.", "success")
+                return redirect(_back_to_film(movie_id), 303)
+            return _rating_response(rating.movie, rating, saved="Saved.")
+    movie = catalog.get_movie(movie_id, include_hidden=include_hidden)
+    return _rating_response(
+        movie, library.my_rating(current_user.id, movie_id), status=422, form=form
+    )
 
 
 @bp.post("/ratings/<id:movie_id>/delete")

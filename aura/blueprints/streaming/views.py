@@ -11,8 +11,10 @@ import uuid
 
 from flask import Blueprint, Response, request, send_file, session, url_for
 
+from aura.blueprints.streaming.forms import UnlockForm
 from aura.blueprints.streaming.responses import respond
-from aura.errors import NotFound, Throttled
+from aura.errors import Invalid, NotFound, Throttled
+from aura.forms import show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import Video
 from aura.services import grants, media, playback, videos
@@ -69,14 +71,19 @@ def watch_video(video_id: uuid.UUID) -> Response:
 
 
 def _unlock_page(
-    video: Video, status: int = 200, error: str | None = None, expired: bool = False
+    video: Video,
+    form: UnlockForm | None = None,
+    status: int = 200,
+    expired: bool = False,
 ) -> Response:
+    form = form or UnlockForm(formdata=None)
+    form.password.data = ""  # never sent back
     return render(
         "streaming/video_unlock.html",
         "unlock",
         status=status,
         video=video,
-        error=error,
+        form=form,
         expired=expired,
     )
 
@@ -84,13 +91,19 @@ def _unlock_page(
 @bp.post("/watch/<uuid:video_id>/unlock")
 def unlock_video(video_id: uuid.UUID) -> Response:
     visitor = current_visitor(browser=True)
-    try:
-        token = grants.unlock(video_id, request.form.get("password", ""), visitor)
-    except grants.WrongPassword as wrong:
-        return _unlock_page(wrong.video, status=422, error=wrong.message)
-    except Throttled as throttled:
+    form = UnlockForm()
+    if not form.validate():
         video = grants.watchable_video(video_id, include_hidden=visitor.sees_hidden)
-        response = _unlock_page(video, status=429, error=throttled.message)
+        return _unlock_page(video, form, status=422)
+    try:
+        token = grants.unlock(video_id, form.password.data or "", visitor)
+    except grants.WrongPassword as wrong:
+        show_errors(form, wrong)
+        return _unlock_page(wrong.video, form, status=422)
+    except Throttled as throttled:
+        show_errors(form, Invalid(throttled.message))
+        video = grants.watchable_video(video_id, include_hidden=visitor.sees_hidden)
+        response = _unlock_page(video, form, status=429)
         response.headers["Retry-After"] = str(throttled.retry_after)
         return response
     _remember(video_id, token)

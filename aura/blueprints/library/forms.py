@@ -1,0 +1,16 @@
+"""Forms of the library. They bound what arrives; the rules live in the library service."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from aura.services.library import REVIEW_MAX
+
+
+class RatingForm(FlaskForm):
+    """A score of 1 to 10 (ten radio buttons drawn as stars) and an optional review."""
+
+    score = StringField("Your rating", [Length(max=8)])
+    review = TextAreaField("Review", [Length(max=REVIEW_MAX * 4)])
