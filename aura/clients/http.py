@@ -22,6 +22,8 @@ import backoff
 import requests
 from requests.exceptions import ChunkedEncodingError
 
+from aura.extensions import cache
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -186,3 +188,24 @@ def transport_reason(error: requests.RequestException) -> str:
     if isinstance(error, requests.ConnectionError):
         return "could not connect"
     return "request failed"
+
+
+class Outage:
+    """A short shared note that a service is down, so pages stop waiting on it for a while.
+
+    Only page-time callers (with a time budget) consult it; the sync always asks for itself.
+    It lives in the app cache, so with Redis every process sees it.
+    """
+
+    def __init__(self, name: str, seconds: int = 60) -> None:
+        self.key = f"outage:{name}"
+        self.seconds = seconds
+
+    def note(self) -> None:
+        cache.set(self.key, 1, timeout=self.seconds)
+
+    def active(self) -> bool:
+        return bool(cache.get(self.key))
+
+    def clear(self) -> None:
+        cache.delete(self.key)
