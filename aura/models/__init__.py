@@ -5,6 +5,7 @@ from aura.models.base import UTCDateTime, utcnow
 from aura.models.library import Rating, WatchlistEntry
 from aura.models.movie import LIST_NAMES, Genre, ListEntry, Movie, movie_genre
 from aura.models.session import LoginSession
+from aura.models.sync import SyncRun
 from aura.models.user import ROLES, User
 from aura.models.video import AccessGrant, PlaybackProgress, Video
 
@@ -19,6 +20,7 @@ __all__ = [
     "Movie",
     "PlaybackProgress",
     "Rating",
+    "SyncRun",
     "UTCDateTime",
     "User",
     "Video",
