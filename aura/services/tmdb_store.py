@@ -197,7 +197,7 @@ def replace_list(name: str, movie_ids: list[int], keep_tail: bool = False) -> in
                 sa.select(ListEntry.movie_id, ListEntry.fetched_at)
                 .where(ListEntry.list_name == name, ListEntry.rank > len(ordered))
                 .order_by(ListEntry.rank)
-            ).tuples()
+            ).all()
         )
         for movie_id, fetched_at in old:
             if movie_id not in fresh:
