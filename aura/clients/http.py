@@ -118,11 +118,14 @@ def parse_retry_after(value: str | None, cap: float, now: datetime | None = None
     return min(max(seconds, 0.0), cap)
 
 
-def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes | None:
+def read_body(
+    response: requests.Response, limit: int = MAX_BODY_BYTES, deadline: Deadline | None = None
+) -> bytes | None:
     """The response body, or None when it is larger than ``limit`` (reads at most one chunk more).
 
     ``iter_content`` turns urllib3's read errors into requests' own, so a body cut off midway
-    is a transport error like any other.
+    is a transport error like any other. The read timeout bounds each read, not the whole
+    body, so a body trickling in past the deadline is a timeout too.
     """
     chunks, size = [], 0
     try:
@@ -130,10 +133,18 @@ def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes
             size += len(chunk)
             if size > limit:
                 return None
+            if deadline is not None and deadline.expired:
+                raise requests.Timeout("the time budget ran out while reading")
             chunks.append(chunk)
     finally:
         response.close()
     return b"".join(chunks)
+
+
+def check_deadline(deadline: Deadline | None) -> None:
+    """Before an attempt: none is made once the budget is spent."""
+    if deadline is not None and deadline.expired:
+        raise requests.Timeout("the time budget ran out")
 
 
 def call_with_retries(

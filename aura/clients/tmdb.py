@@ -35,6 +35,7 @@ from aura.clients.http import (
     Policy,
     build_session,
     call_with_retries,
+    check_deadline,
     is_transport_error,
     parse_retry_after,
     read_body,
@@ -180,6 +181,7 @@ class TMDBClient:
             raise TMDBUnavailable(f"TMDB did not answer ({transport_reason(error)}).") from None
 
     def _attempt(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        check_deadline(self.deadline)
         try:
             acquire(self.bucket, self.sleep, self.deadline)
         except RateLimitTimeout:
@@ -192,7 +194,7 @@ class TMDBClient:
             allow_redirects=False,  # a redirect could lead anywhere, key and all
             stream=True,
         )
-        body = read_body(response)
+        body = read_body(response, deadline=self.deadline)
         return decode(response.status_code, response.headers, body, self.policy.retry_after_cap)
 
 

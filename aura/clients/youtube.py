@@ -32,6 +32,7 @@ from aura.clients.http import (
     Policy,
     build_session,
     call_with_retries,
+    check_deadline,
     is_transport_error,
     parse_retry_after,
     read_body,
@@ -172,6 +173,7 @@ class YouTubeClient:
 
     def _call(self, url: str, params: Mapping[str, str], decode: Callable[..., Any]) -> Any:
         def attempt() -> Any:
+            check_deadline(self.deadline)
             response = self.session.get(
                 url,
                 params=params,
@@ -179,7 +181,7 @@ class YouTubeClient:
                 allow_redirects=False,
                 stream=True,
             )
-            body = read_body(response, limit=1024 * 1024)
+            body = read_body(response, limit=1024 * 1024, deadline=self.deadline)
             return decode(response.status_code, response.headers, body, self.policy)
 
         try:

@@ -137,8 +137,13 @@ def store_summary(
     return Stored(movie, created=True, changed=False)
 
 
-def apply_details(movie: Movie, details: t.MovieDetails, region: str) -> bool:
-    """Copy a film's full TMDB record onto it; True when anything changed. Flushes."""
+def apply_details(
+    movie: Movie, details: t.MovieDetails, region: str, genres: dict[int, Genre] | None = None
+) -> bool:
+    """Copy a film's full TMDB record onto it; True when anything changed. Flushes.
+
+    ``genres`` (local genres by TMDB id) saves a lookup per film; unknown ones are added.
+    """
     values = _summary_values(details) | {
         "runtime": details.runtime,
         "tagline": details.tagline,
@@ -149,7 +154,9 @@ def apply_details(movie: Movie, details: t.MovieDetails, region: str) -> bool:
     }
     changed = _assign(movie, values)
     if details.genres:
-        local = upsert_genres(details.genres)
+        local = genres if genres is not None else {}
+        if any(g.id not in local for g in details.genres):
+            local.update(upsert_genres(details.genres))
         changed |= set_genres(movie, [local[g.id] for g in details.genres if g.id in local])
     db.session.flush()
     return changed

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from aura.clients import tmdb as tmdb_client
 from aura.clients import tmdb_images
@@ -172,16 +173,21 @@ def _start(kind: str) -> int:
 
 def _finish(run_id: int, report: SyncReport, status: str, message: str | None) -> None:
     db.session.rollback()  # whatever the failure left half-done is not recorded
-    run = db.session.get(SyncRun, run_id)
-    if run is None:
-        return
-    run.status = status
-    run.finished_at = utcnow()
-    run.added, run.updated = report.added, report.updated
-    run.unchanged, run.failed = report.unchanged, report.failed
-    run.message = message[:500] if message else None
-    run.detail = report.detail()
-    db.session.commit()
+    try:
+        run = db.session.get(SyncRun, run_id)
+        if run is None:
+            return
+        run.status = status
+        run.finished_at = utcnow()
+        run.added, run.updated = report.added, report.updated
+        run.unchanged, run.failed = report.unchanged, report.failed
+        run.message = message[:500] if message else None
+        run.detail = report.detail()
+        db.session.commit()
+    except SQLAlchemyError:
+        # The database itself may be what failed; the caller's error is the one to report.
+        log.exception("could not record the end of sync run %s", run_id)
+        db.session.rollback()
 
 
 def _sync_full(
@@ -274,6 +280,7 @@ def _refresh_details(
 ) -> None:
     """Each film's details (and, when due, its trailer); counts every film exactly once."""
     region = current_app.config.get("TMDB_REGION", "US")
+    genres = tmdb_store.known_genres()
     in_a_row = 0
     youtube_down = 0
     total = len(films)
@@ -290,7 +297,7 @@ def _refresh_details(
                 raise
             continue
         in_a_row = 0
-        changed = tmdb_store.apply_details(movie, details, region)
+        changed = tmdb_store.apply_details(movie, details, region, genres)
         if state == "created":
             report.added += 1
         elif changed or state == "changed":
