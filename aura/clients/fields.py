@@ -34,7 +34,8 @@ def text(value: Any, limit: int, multiline: bool = False) -> str | None:
     """Printable text, NFC-normalised, spaces collapsed, cut at ``limit``; None when empty."""
     if not isinstance(value, str):
         return None
-    value = unicodedata.normalize("NFC", value)
+    # Cut before cleaning: a hostile megabyte of text costs nothing more than ``limit`` does.
+    value = unicodedata.normalize("NFC", value[: limit * 4 + 64])
     kept = []
     for ch in value:
         if ch in _BIDI_CONTROLS:

@@ -204,7 +204,7 @@ def decode(status: int, headers: Mapping[str, str], body: bytes | None, cap: flo
     if body is not None:
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
             payload = None
     if 200 <= status < 300 and isinstance(payload, dict) and payload.get("success") is not False:
         return payload

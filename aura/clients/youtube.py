@@ -242,7 +242,7 @@ def _json(body: bytes | None) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

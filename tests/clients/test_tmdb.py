@@ -372,6 +372,7 @@ def test_connection_refused_is_unavailable_and_never_shows_the_key(tmdb, app):
         b'{"page": 1, "results": [',
         b"[1, 2, 3]",
         b"\xff\xfe\x00",
+        b"[" * 100_000,
     ],
 )
 def test_garbage_bodies_are_a_typed_error_not_a_traceback(tmdb, api, garbage):
