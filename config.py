@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -15,14 +17,67 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
     raw = env_str(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SystemExit(f"AURA_{name} must be a whole number, not {raw!r}") from None
+    _check_range(name, value, low, high)
+    return value
+
+
+def env_float(name: str, default: float, low: float, high: float) -> float:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"AURA_{name} must be a number, not {raw!r}") from None
+    if value != value:  # NaN compares unequal to itself and would pass any range check
+        raise SystemExit(f"AURA_{name} must be a number, not {raw!r}")
+    _check_range(name, value, low, high)
+    return value
+
+
+def _check_range(name: str, value: float, low: float | None, high: float | None) -> None:
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise SystemExit(f"AURA_{name} must be between {low} and {high}, not {value}")
+
+
+def env_url(name: str, default: str) -> str:
+    """An http(s) base URL without query or fragment (every outside client's base is one)."""
+    value = env_str(name, default) or default
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SystemExit(f"AURA_{name} must be an http(s) URL, not {value!r}")
+    return value.rstrip("/")
+
+
+def env_match(name: str, default: str, pattern: str, what: str) -> str:
+    value = env_str(name, default) or default
+    if not re.fullmatch(pattern, value, flags=re.ASCII):
+        raise SystemExit(f"AURA_{name} must be {what}, not {value!r}")
+    return value
+
+
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*"
+
+
+def env_hosts(name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of host names, lower-cased."""
+    raw = env_str(name, default) or default
+    hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
+    for host in hosts:
+        if not re.fullmatch(_HOSTNAME, host, flags=re.ASCII):
+            raise SystemExit(f"AURA_{name} must list host names, not {host!r}")
+    if not hosts:
+        raise SystemExit(f"AURA_{name} must name at least one host")
+    return hosts
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -62,10 +117,28 @@ class Config:
         self.SUPERVISOR_MFA = env_choice("SUPERVISOR_MFA", "optional", ("optional", "required"))
         self.TMDB_API_KEY = env_str("TMDB_API_KEY")
         self.TMDB_READ_TOKEN = env_str("TMDB_READ_TOKEN")
-        self.TMDB_API_BASE = env_str("TMDB_API_BASE", "https://api.themoviedb.org/3")
+        self.TMDB_API_BASE = env_url("TMDB_API_BASE", "https://api.themoviedb.org/3")
+        self.TMDB_LANGUAGE = env_match(
+            "TMDB_LANGUAGE", "en-US", r"[a-z]{2}(-[A-Z]{2})?", "a language tag such as en-US"
+        )
+        self.TMDB_REGION = env_match("TMDB_REGION", "US", r"[A-Z]{2}", "a country code such as US")
+        # TMDB asks for at most ~40-50 requests a second; every Aura process shares this budget.
+        self.TMDB_RATE_LIMIT = env_float("TMDB_RATE_LIMIT", 40.0, 0.1, 1000.0)
+        self.TMDB_IMAGE_HOSTS = env_hosts("TMDB_IMAGE_HOSTS", "image.tmdb.org")
+        self.TMDB_CONFIGURATION_TTL = env_int("TMDB_CONFIGURATION_TTL", 3 * 86400, 60, 30 * 86400)
+        self.TMDB_LIST_TTL = env_int("TMDB_LIST_TTL", 6 * 3600, 60, 30 * 86400)
         self.YOUTUBE_API_KEY = env_str("YOUTUBE_API_KEY")
-        self.YOUTUBE_API_BASE = env_str("YOUTUBE_API_BASE", "https://www.googleapis.com/youtube/v3")
-        self.YOUTUBE_OEMBED_URL = env_str("YOUTUBE_OEMBED_URL", "https://www.youtube.com/oembed")
+        self.YOUTUBE_API_BASE = env_url("YOUTUBE_API_BASE", "https://www.googleapis.com/youtube/v3")
+        self.YOUTUBE_OEMBED_URL = env_url("YOUTUBE_OEMBED_URL", "https://www.youtube.com/oembed")
+        # search.list costs 100 of the 10,000 daily units; this is Aura's share for searches.
+        self.YOUTUBE_SEARCH_DAILY_UNITS = env_int("YOUTUBE_SEARCH_DAILY_UNITS", 1000, 0, 1_000_000)
+        self.TRAILER_TTL_DAYS = env_int("TRAILER_TTL_DAYS", 7, 1, 365)
+        # Every outside call: connect and read timeouts, tries, and the longest Retry-After obeyed.
+        self.HTTP_CONNECT_TIMEOUT = env_float("HTTP_CONNECT_TIMEOUT", 3.05, 0.1, 60.0)
+        self.HTTP_READ_TIMEOUT = env_float("HTTP_READ_TIMEOUT", 10.0, 0.1, 300.0)
+        self.HTTP_MAX_TRIES = env_int("HTTP_MAX_TRIES", 4, 1, 10)
+        self.HTTP_RETRY_BASE = env_float("HTTP_RETRY_BASE", 0.5, 0.0, 60.0)
+        self.HTTP_RETRY_AFTER_CAP = env_float("HTTP_RETRY_AFTER_CAP", 30.0, 0.0, 600.0)
 
         # Flask and extension settings derived from the above.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -39,6 +39,7 @@ def register_commands(app: Flask) -> None:
         purge_command,
         refresh_scores_command,
         users_group,
+        sync_tmdb_command,
     ):
         app.cli.add_command(command)
 
@@ -170,3 +171,85 @@ def create_user_command(email: str, supervisor: bool, display_name: str | None) 
         prefix = f"{field.replace('_', ' ')}: " if field else ""
         raise click.ClickException(f"{prefix}{message}") from None
     click.echo(f"Created {user.role} account {user.email}.")
+
+
+class AsciiIntRange(click.IntRange):
+    """A whole number in a range, in ASCII digits only (``int()`` also reads Arabic-Indic)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not (value.isascii() and value.lstrip("+-").isdigit()):
+            self.fail(f"{value!r} is not a whole number.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class ProgressBars:
+    """A progress callback for services: one click progress bar per stage."""
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.done = stage, 0
+            self.bar = click.progressbar(length=max(total, 1), label=stage.ljust(8))
+            self.bar.__enter__()
+        self.bar.length = max(total, 1)
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.command("sync-tmdb")
+@click.option(
+    "--pages",
+    default=1,
+    show_default=True,
+    type=AsciiIntRange(1, 500),
+    help="Pages (20 films each) of every list: trending, popular, top rated, upcoming.",
+)
+@click.option(
+    "--changes",
+    is_flag=True,
+    help="Only refresh films Aura has that TMDB changed since the last sync (14 days at most).",
+)
+@click.option(
+    "--trailers/--no-trailers",
+    default=True,
+    show_default=True,
+    help="Check the trailers of synced films whose last check is older than AURA_TRAILER_TTL_DAYS.",
+)
+@with_appcontext
+def sync_tmdb_command(pages: int, changes: bool, trailers: bool) -> None:
+    """Pull genres, rows and film details from TMDB into the catalog."""
+    from aura.clients import tmdb
+    from aura.clients.errors import TMDBError
+    from aura.services import tmdb_sync
+
+    context = click.get_current_context()
+    if not tmdb.is_configured():
+        click.echo(
+            "TMDB is not configured: set AURA_TMDB_API_KEY (a v3 key) or AURA_TMDB_READ_TOKEN "
+            "(a v4 read token). Nothing was changed.",
+            err=True,
+        )
+        context.exit(2)
+    progress = ProgressBars()
+    try:
+        report = tmdb_sync.sync(
+            pages=pages, changes=changes, trailers_too=trailers, progress=progress
+        )
+    except TMDBError as error:
+        progress.close()
+        click.echo(f"TMDB sync failed: {error.message}", err=True)
+        context.exit(1)
+    progress.close()
+    for note in report.notes:
+        click.echo(f"Note: {note}")
+    click.echo(report.summary_line())

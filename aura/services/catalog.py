@@ -104,6 +104,11 @@ def has_list(name: str) -> bool:
     return bool(found)
 
 
+def forget_list(name: str) -> None:
+    """A sync rewrote a row's TMDB order: the next page asks the database again."""
+    cache.delete(f"catalog:has-list:{name}")
+
+
 def _list_page(name: str, after: str | None, limit: int, include_hidden: bool) -> Page:
     stmt = (
         sa.select(Movie)
