@@ -238,16 +238,17 @@ def backup_command(
             result = backups.create(
                 dest, keep_daily=keep_daily, keep_weekly=keep_weekly, progress=bars
             )
-        removed = f"; removed {len(result.removed)} older" if result.removed else ""
+            notes = f"; removed {len(result.removed)} older" if result.removed else ""
+            if verify_path == "":
+                report = backups.verify(result.path, progress=bars)
+                if not report.ok:
+                    raise click.ClickException(f"Verification failed: {report.reason}")
+                notes += "; verified"
         click.echo(
             f"Backup {result.name} written to {os.path.dirname(result.path)}: {result.files} "
             f"files, {size_text(result.bytes)} ({size_text(result.bytes_written)} copied, "
-            f"{result.media_files_linked} media files linked from earlier backups){removed}."
+            f"{result.media_files_linked} media files linked from earlier backups){notes}."
         )
-        if verify_path == "":
-            with _ProgressBars() as bars:
-                report = backups.verify(result.path, progress=bars)
-            click.echo(_verify_line(report))
     except AuraError as error:
         raise click.ClickException(error.message) from None
 

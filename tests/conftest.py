@@ -24,7 +24,7 @@ from aura.extensions import cache, limiter
 from aura.extensions import db as _db
 
 # Fixtures of each part of the site live beside its tests' subject, loaded for every test.
-pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.streaming"]
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.streaming", "tests.fixtures.backups"]
 
 TEST_DATABASE_URL = os.environ.get("AURA_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("AURA_TEST_REDIS_URL")
