@@ -216,8 +216,18 @@ def _verify_line(report) -> str:
     metavar="[PATH]",
     help="With PATH: check that backup and make none. Alone: check the backup just made.",
 )
-@click.option("--keep-daily", type=click.IntRange(min=0), help="Keep the newest of N days.")
-@click.option("--keep-weekly", type=click.IntRange(min=0), help="Keep the newest of M weeks.")
+@click.option(
+    "--keep-daily",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Afterwards keep only the newest backup of each of the last N days (and --keep-weekly).",
+)
+@click.option(
+    "--keep-weekly",
+    type=click.IntRange(min=0),
+    metavar="M",
+    help="... and the newest of each of the last M ISO weeks.",
+)
 @with_appcontext
 def backup_command(
     dest: str | None, verify_path: str | None, keep_daily: int | None, keep_weekly: int | None
