@@ -104,6 +104,9 @@ def test_the_manifest_lists_every_stored_file_and_leaves_upload_temp_files_out(s
     assert manifest["aura_version"] == metadata.version("aura")
     assert manifest["database"]["kind"] == site.kind
     assert manifest["database"]["migration_heads"] == list(kinds.code_heads())
+    tables = manifest["database"]["tables"]
+    assert (tables["movie"], tables["video"], tables["rating"], tables["view"]) == (3, 2, 1, 3)
+    assert tables["alembic_version"] == 1 and set(tables) >= {"user", "audit_event"}
     created = datetime.fromisoformat(manifest["created_at"].replace("Z", "+00:00"))
     assert created.tzinfo is not None and abs(created - datetime.now(UTC)) < timedelta(days=1)
     database, *media = manifest["files"]
@@ -260,6 +263,20 @@ def test_verification_of_a_changed_manifest_no_longer_counts(site):
     assert backups.list_backups(site.backups)[0].verified is None
 
 
+def test_a_dump_of_the_other_kind_is_checked_only_where_it_can_be(site):
+    seed(site, make_user())
+    result = backups.create(site.backups)
+    damage_foreign_kind(result.path)  # now says PostgreSQL on SQLite, or SQLite on PostgreSQL
+
+    if site.kind == "sqlite":  # no PostgreSQL server to restore a dump into: not a verdict
+        with pytest.raises(backups.BackupFailed, match="set AURA_BACKUP_SCRATCH_POSTGRES_URL"):
+            backups.verify(result.path)
+        assert backups.list_backups(site.backups)[0].verified is None
+    else:  # a pg_dump file is no SQLite database
+        report = backups.verify(result.path)
+        assert not report.ok and "its database cannot be read" in report.reason
+
+
 # -- refusals leave the live site untouched ----------------------------------------------------
 
 
@@ -292,7 +309,15 @@ def damage_database_rewritten(path):
     write_manifest(path, manifest)
     if manifest["database"]["kind"] == "sqlite":
         return "is damaged: its database cannot be read (database disk image is malformed)"
-    return "is damaged: pg_restore --list failed: pg_restore: error:"
+    return "is damaged: its database is at migration none, its manifest says 0002_login_session"
+
+
+def damage_row_count(path):
+    """A manifest that counted one film more than its database copy holds."""
+    manifest = read_manifest(path)
+    manifest["database"]["tables"]["movie"] += 1
+    write_manifest(path, manifest)
+    return "is damaged: its database has 3 rows in movie, its manifest says 4."
 
 
 def damage_no_manifest(path):
@@ -342,6 +367,7 @@ DAMAGES = [
     damage_flip_database,
     damage_truncate,
     damage_database_rewritten,
+    damage_row_count,
     damage_no_manifest,
     damage_incomplete_name,
     damage_missing_file,

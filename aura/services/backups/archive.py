@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aura.services.backups.errors import BackupBusy, BackupRefused
@@ -45,6 +45,41 @@ STAMP = "%Y%m%dT%H%M%SZ"
 CHUNK = 1024 * 1024
 
 
+def aura_tables() -> list[str]:
+    """Aura's tables, parents first, and Alembic's."""
+    import aura.models  # noqa: F401  (every table is on the metadata)
+    from aura.extensions import db
+
+    return [table.name for table in db.metadata.sorted_tables] + ["alembic_version"]
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a database copy holds: its migration heads and how many rows each table has.
+
+    Taken from the same snapshot the copy is made from, so a restored copy must match it.
+    """
+
+    heads: tuple[str, ...]
+    tables: dict[str, int]
+
+    def refuse_unless_in(self, found: Contents, name: str) -> None:
+        """BackupRefused unless ``found`` (a restored copy) holds what this says."""
+        if found.heads != self.heads:
+            raise BackupRefused(
+                f"Backup {name} is damaged: its database is at migration "
+                f"{', '.join(found.heads) or 'none'}, its manifest says {', '.join(self.heads)}."
+            )
+        for table, rows in self.tables.items():
+            if table not in found.tables:
+                raise BackupRefused(f"Backup {name} is damaged: its database has no {table} table.")
+            if found.tables[table] != rows:
+                raise BackupRefused(
+                    f"Backup {name} is damaged: its database has {found.tables[table]} rows in "
+                    f"{table}, its manifest says {rows}."
+                )
+
+
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # relative to the backup folder, "/"-separated
@@ -61,6 +96,11 @@ class Manifest:
     database_file: str
     migration_heads: tuple[str, ...]
     files: tuple[FileEntry, ...]
+    tables: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def contents(self) -> Contents:
+        return Contents(self.migration_heads, self.tables)
 
     @property
     def total_bytes(self) -> int:
@@ -80,6 +120,7 @@ class Manifest:
                 "kind": self.database_kind,
                 "file": self.database_file,
                 "migration_heads": list(self.migration_heads),
+                "tables": self.tables,
             },
             "files": [
                 {"path": entry.path, "size": entry.size, "sha256": entry.sha256}
@@ -107,6 +148,7 @@ class Manifest:
             database_file=str(database["file"]),
             migration_heads=tuple(str(head) for head in database["migration_heads"]),
             files=files,
+            tables={str(table): int(rows) for table, rows in database["tables"].items()},
         )
 
 
@@ -219,17 +261,16 @@ def copy_file(src: str, dst: str, step: Callable[[int], None] | None = None) -> 
     return digest.hexdigest(), size
 
 
-def link_or_copy(existing: str, dst: str) -> bool:
-    """Hard-link ``existing`` as ``dst``; True if linked, False if it had to be copied."""
+def try_link(existing: str, dst: str) -> bool:
+    """Hard-link ``existing`` as ``dst``; False where the filesystem will not (then copy)."""
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     try:
         os.link(existing, dst)
-        return True
     except OSError as error:
         if error.errno not in (errno.EXDEV, errno.EMLINK, errno.EPERM, errno.ENOTSUP):
             raise
-    copy_file(existing, dst)
-    return False
+        return False
+    return True
 
 
 def fsync_dir(path: str) -> None:

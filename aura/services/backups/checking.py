@@ -95,7 +95,7 @@ def check_database(path: str, manifest: Manifest) -> None:
     kind.check(
         os.path.join(path, *manifest.database_file.split("/")),
         manifest.name,
-        manifest.migration_heads,
+        manifest.contents,
         server=kinds.scratch_server(manifest.database_kind),
     )
 

@@ -25,7 +25,7 @@ def convert_database(manifest: Manifest, dump_path: str, url: sa.URL, stamp: str
     source = source_kind.scratch_copy(
         dump_path,
         manifest.name,
-        manifest.migration_heads,
+        manifest.contents,
         server=kinds.scratch_server(manifest.database_kind),
     )
     try:

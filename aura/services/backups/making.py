@@ -94,11 +94,8 @@ class MediaCopier:
         if size in self.sizes:  # only a file of a size seen before can be the same file
             sha256, size = archive.hash_file(source, step)
             found = self.earlier.get(sha256)
-            if found and _size(found[0]) == size:
-                if archive.link_or_copy(found[0], target):
-                    self.linked, self.linked_bytes = self.linked + 1, self.linked_bytes + size
-                else:
-                    self.copied, self.copied_bytes = self.copied + 1, self.copied_bytes + size
+            if found and _size(found[0]) == size and archive.try_link(found[0], target):
+                self.linked, self.linked_bytes = self.linked + 1, self.linked_bytes + size
                 return FileEntry(f"{archive.MEDIA}/{relative}", size, sha256)
             step = None  # already counted while hashing
         sha256, size = archive.copy_file(source, target, step)
@@ -158,7 +155,7 @@ def create(
             database_file = f"{archive.DATABASE}/{kind.DUMP_FILE}"
             os.mkdir(os.path.join(work, archive.DATABASE))
             meter = Meter(progress, "database", 1, 0)
-            heads = kind.dump(url, os.path.join(work, archive.DATABASE, kind.DUMP_FILE))
+            contents = kind.dump(url, os.path.join(work, archive.DATABASE, kind.DUMP_FILE))
             sha256, size = archive.hash_file(os.path.join(work, archive.DATABASE, kind.DUMP_FILE))
             meter.bytes_total = size
             meter.step(size)
@@ -170,8 +167,9 @@ def create(
                 aura_version=kinds.aura_version(),
                 database_kind=kind.KIND,
                 database_file=database_file,
-                migration_heads=heads,
+                migration_heads=contents.heads,
                 files=(FileEntry(database_file, size, sha256), *copier.entries.values()),
+                tables=contents.tables,
             )
             archive.write_json(os.path.join(work, archive.MANIFEST), manifest.to_json())
             archive.fsync_tree(work)
@@ -189,7 +187,7 @@ def create(
         path=os.path.join(dest, name),
         created_at=created_at,
         database_kind=kind.KIND,
-        migration_heads=heads,
+        migration_heads=contents.heads,
         files=len(manifest.files),
         bytes=manifest.total_bytes,
         database_bytes=size,

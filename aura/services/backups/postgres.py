@@ -21,6 +21,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
+from aura.services.backups import archive
 from aura.services.backups.errors import BackupBusy, BackupFailed, BackupRefused
 
 KIND = "postgresql"
@@ -100,26 +101,53 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
-def read_heads(connection: psycopg.Connection) -> tuple[str, ...]:
-    try:
+def read_contents(connection: psycopg.Connection) -> archive.Contents:
+    """The migration heads and the row count of each of Aura's tables present."""
+    present = {
+        row[0]
+        for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    }
+    tables = {}
+    for table in archive.aura_tables():
+        if table in present:
+            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            tables[table] = connection.execute(query).fetchone()[0]
+    heads = ()
+    if "alembic_version" in present:
         rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-    except psycopg.errors.UndefinedTable:
-        return ()
-    return tuple(sorted(row[0] for row in rows))
+        heads = tuple(sorted(row[0] for row in rows))
+    return archive.Contents(heads, tables)
 
 
-def dump(url: sa.URL, target: str) -> tuple[str, ...]:
-    """``pg_dump --format=custom`` of the live database into ``target``; its migration heads."""
+def dump(url: sa.URL, target: str) -> archive.Contents:
+    """``pg_dump --format=custom`` of the live database into ``target``; what the dump holds.
+
+    The rows are counted in a transaction whose snapshot pg_dump then uses (``--snapshot``),
+    so the counts are those of the dump exactly.
+    """
     try:
-        with connect(url) as connection:
-            heads = read_heads(connection)
+        connection = connect(url)
     except psycopg.Error as error:
         raise BackupFailed(f"PostgreSQL did not answer: {error}".strip()) from None
-    argv = [_tool("pg_dump"), "--format=custom", "--no-password", f"--file={target}"]
-    _run(argv, libpq_env(url), "pg_dump")
+    with connection:
+        connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        contents = read_contents(connection)
+        argv = [
+            _tool("pg_dump"),
+            "--format=custom",
+            "--no-password",
+            f"--snapshot={snapshot}",
+            f"--file={target}",
+        ]
+        _run(argv, libpq_env(url), "pg_dump")
+        connection.execute("COMMIT")
     with open(target, "rb") as fh:
         os.fsync(fh.fileno())
-    return heads
+    return contents
 
 
 def scratch_name(base: str, label: str) -> str:
@@ -173,7 +201,7 @@ def drop_database(server: sa.URL, name: str) -> None:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def restore_into(dump_path: str, staged: Staged, name: str, heads: tuple[str, ...]) -> None:
+def restore_into(dump_path: str, staged: Staged, name: str, expected: archive.Contents) -> None:
     """Load the dump into the staged database and ask it a few simple questions."""
     env = libpq_env(staged.server, staged.database)
     try:
@@ -194,35 +222,34 @@ def restore_into(dump_path: str, staged: Staged, name: str, heads: tuple[str, ..
         _run(argv, env, "pg_restore")
     except BackupFailed as failed:
         raise BackupRefused(f"Backup {name} does not restore: {failed.message}") from None
-    with connect(staged.server, staged.database) as connection:
-        found = read_heads(connection)
-        connection.execute('SELECT count(*) FROM "user"').fetchone()
-    if found != heads:
-        raise BackupRefused(
-            f"Backup {name} is damaged: its database is at migration {', '.join(found) or 'none'}, "
-            f"its manifest says {', '.join(heads)}."
-        )
+    try:
+        with connect(staged.server, staged.database) as connection:
+            found = read_contents(connection)
+    except psycopg.Error as error:
+        detail = (str(error).splitlines() or [type(error).__name__])[0]
+        raise BackupRefused(f"Backup {name} does not restore: {detail}") from None
+    expected.refuse_unless_in(found, name)
 
 
-def scratch_copy(dump_path: str, name: str, heads: tuple[str, ...], server: sa.URL) -> Staged:
+def scratch_copy(dump_path: str, name: str, expected: archive.Contents, server: sa.URL) -> Staged:
     staged = create_database(server, scratch_name(server.database or "aura", "verify"))
     try:
-        restore_into(dump_path, staged, name, heads)
+        restore_into(dump_path, staged, name, expected)
     except BaseException:
         staged.discard()
         raise
     return staged
 
 
-def check(dump_path: str, name: str, heads: tuple[str, ...], server: sa.URL) -> None:
-    """Restore the dump into a scratch database, query it, and drop it."""
-    scratch_copy(dump_path, name, heads, server).discard()
+def check(dump_path: str, name: str, expected: archive.Contents, server: sa.URL) -> None:
+    """Restore the dump into a scratch database, count its rows, and drop it."""
+    scratch_copy(dump_path, name, expected, server).discard()
 
 
-def stage(dump_path: str, name: str, heads: tuple[str, ...], url: sa.URL, stamp: str) -> Staged:
+def stage(dump_path: str, name: str, expected: archive.Contents, url: sa.URL, stamp: str) -> Staged:
     staged = stage_empty(url, stamp)
     try:
-        restore_into(dump_path, staged, name, heads)
+        restore_into(dump_path, staged, name, expected)
     except BaseException:
         staged.discard()
         raise

@@ -93,7 +93,7 @@ def restore(
 
                 staged = convert_database(manifest, dump_path, url, stamp)
             else:
-                staged = live.stage(dump_path, name, manifest.migration_heads, url, stamp)
+                staged = live.stage(dump_path, name, manifest.contents, url, stamp)
         except BackupRefused as refused:
             _record_failure(src, manifest, refused)
             raise

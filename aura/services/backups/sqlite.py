@@ -33,22 +33,31 @@ def database_path(url: sa.URL) -> str:
     return os.path.abspath(path)
 
 
-def read_heads(connection: sqlite3.Connection) -> tuple[str, ...]:
-    try:
+def read_contents(connection: sqlite3.Connection) -> archive.Contents:
+    """The migration heads and the row count of each of Aura's tables present."""
+    present = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    tables = {}
+    for table in archive.aura_tables():
+        if table in present:
+            quoted = '"' + table.replace('"', '""') + '"'
+            tables[table] = connection.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]  # noqa: S608
+    heads = ()
+    if "alembic_version" in present:
         rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-    except sqlite3.OperationalError:
-        return ()
-    return tuple(sorted(row[0] for row in rows))
+        heads = tuple(sorted(row[0] for row in rows))
+    return archive.Contents(heads, tables)
 
 
-def dump(url: sa.URL, target: str) -> tuple[str, ...]:
-    """Copy the live database to ``target`` (a self-contained file); its migration heads."""
+def dump(url: sa.URL, target: str) -> archive.Contents:
+    """Copy the live database to ``target`` (a self-contained file); what the copy holds."""
     source = sqlite3.connect(database_path(url), timeout=30)
     try:
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)  # pages=-1: the whole database in one step, one snapshot
-            heads = read_heads(copy)
+            contents = read_contents(copy)
             copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
         finally:
             copy.close()
@@ -58,17 +67,16 @@ def dump(url: sa.URL, target: str) -> tuple[str, ...]:
         source.close()
     with open(target, "rb") as fh:
         os.fsync(fh.fileno())
-    return heads
+    return contents
 
 
-def check_file(path: str, name: str, heads: tuple[str, ...]) -> None:
-    """Refuse a database file that fails ``PRAGMA integrity_check`` or has other heads."""
+def check_file(path: str, name: str, expected: archive.Contents) -> None:
+    """Refuse a database file that fails ``PRAGMA integrity_check`` or holds something else."""
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
-            found = read_heads(connection)
-            connection.execute('SELECT count(*) FROM "user"').fetchone()
+            found = read_contents(connection)
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
@@ -77,11 +85,7 @@ def check_file(path: str, name: str, heads: tuple[str, ...]) -> None:
         ) from None
     if result != ["ok"]:
         raise BackupRefused(f"Backup {name} is damaged: integrity check says {result[0]}.")
-    if found != heads:
-        raise BackupRefused(
-            f"Backup {name} is damaged: its database is at migration {', '.join(found) or 'none'}, "
-            f"its manifest says {', '.join(heads)}."
-        )
+    expected.refuse_unless_in(found, name)
 
 
 @dataclass
@@ -104,18 +108,18 @@ class Staged:
                 os.unlink(self.path + suffix)
 
 
-def check(dump_path: str, name: str, heads: tuple[str, ...], **_: object) -> None:
+def check(dump_path: str, name: str, expected: archive.Contents, **_: object) -> None:
     """Restore the dump into a scratch folder and check it there (the backup is not opened)."""
-    scratch = scratch_copy(dump_path, name, heads)
+    scratch = scratch_copy(dump_path, name, expected)
     scratch.discard()
 
 
-def scratch_copy(dump_path: str, name: str, heads: tuple[str, ...], **_: object) -> Staged:
+def scratch_copy(dump_path: str, name: str, expected: archive.Contents, **_: object) -> Staged:
     folder = tempfile.mkdtemp(prefix="aura-backup-check-")
     staged = Staged(os.path.join(folder, DUMP_FILE), folder)
     try:
         archive.copy_file(dump_path, staged.path)
-        check_file(staged.path, name, heads)
+        check_file(staged.path, name, expected)
     except BaseException:
         staged.discard()
         raise
@@ -127,12 +131,12 @@ def staging_path(url: sa.URL, stamp: str) -> str:
     return os.path.join(os.path.dirname(live), f".{os.path.basename(live)}.restore-{stamp}")
 
 
-def stage(dump_path: str, name: str, heads: tuple[str, ...], url: sa.URL, stamp: str) -> Staged:
+def stage(dump_path: str, name: str, expected: archive.Contents, url: sa.URL, stamp: str) -> Staged:
     """Copy the backup's database next to the live one and check it there."""
     staged = Staged(staging_path(url, stamp))
     try:
         archive.copy_file(dump_path, staged.path)
-        check_file(staged.path, name, heads)
+        check_file(staged.path, name, expected)
     except BaseException:
         staged.discard()
         raise
