@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from aura import MIGRATIONS_DIR
+from aura.errors import Invalid
 from aura.extensions import db
 from aura.models import AuditEvent, Movie, Rating, Video, View
 from aura.services import backups
@@ -526,8 +527,38 @@ def test_list_and_newest_age_for_the_supervisor_page(site):
     assert found[0].age(now) == timedelta(hours=1) and found[0].size == 4
     assert found[0].database_kind == "sqlite" and found[0].verified is None
     assert backups.newest_age(site.backups, now=now) == timedelta(hours=1)
+    assert backups.newest_age(site.backups, verified=True, now=now) is None
     assert backups.newest_age(os.path.join(site.backups, "nowhere"), now=now) is None
     assert site.app.config["BACKUP_MAX_AGE_HOURS"] == 26
+
+
+def test_the_newest_verified_backup_can_be_older_than_the_newest(site):
+    seed(site, make_user())
+    checked = backups.create(site.backups)
+    assert backups.verify(checked.path).ok
+    newest = backups.create(site.backups)
+    now = datetime.now(UTC)
+
+    assert backups.newest_age(site.backups, now=now) == now - newest.created_at
+    assert backups.newest_age(site.backups, verified=True, now=now) == now - checked.created_at
+
+
+def test_a_backup_started_from_the_supervisor_page_names_who_asked(site):
+    boss = make_user(role="supervisor")
+    backups.create(site.backups, actor_id=boss.id, client_ip="203.0.113.9")
+
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.actor_id, e.ip) for e in events[-2:]] == [
+        ("backup.start", boss.id, "203.0.113.9"),
+        ("backup.done", boss.id, "203.0.113.9"),
+    ]
+
+
+def test_the_backup_folder_may_not_be_inside_the_media_folder(site):
+    os.makedirs(site.media)
+    with pytest.raises(Invalid, match="inside the media folder"):
+        backups.create(os.path.join(site.media, "backups"))
+    assert os.listdir(site.media) == []
 
 
 def test_a_second_backup_into_the_same_folder_is_refused_while_one_runs(site):

@@ -199,10 +199,15 @@ def list_backups(dest: str | None = None) -> list[BackupInfo]:
     return found
 
 
-def newest_age(dest: str | None = None, *, now: datetime | None = None) -> timedelta | None:
-    """How old the newest finished backup in ``dest`` is; None when there is none.
-
-    The supervisor's page compares it with ``AURA_BACKUP_MAX_AGE_HOURS``.
+def newest_age(
+    dest: str | None = None, *, verified: bool = False, now: datetime | None = None
+) -> timedelta | None:
+    """How old the newest finished (with ``verified``: verified) backup in ``dest`` is; None
+    when there is none. The supervisor's page compares it with ``AURA_BACKUP_MAX_AGE_HOURS``.
     """
-    ages = [info.age(now) for info in list_backups(dest) if info.complete]
+    ages = [
+        info.age(now)
+        for info in list_backups(dest)
+        if info.complete and (info.verified or not verified)
+    ]
     return min((age for age in ages if age is not None), default=None)

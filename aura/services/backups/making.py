@@ -49,10 +49,16 @@ class BackupResult:
         return self.database_bytes + self.media_bytes_copied
 
 
-def audit(action: str, target: str, detail: dict) -> None:
-    """Record a backup event in the site's audit trail (actor None: a command or a timer)."""
+def audit(
+    action: str,
+    target: str,
+    detail: dict,
+    actor_id: int | None = None,
+    client_ip: str | None = None,
+) -> None:
+    """Record a backup event in the site's audit trail; committed (actor None: a command)."""
     try:
-        activity.audit(action, target=target, detail=detail)
+        activity.audit(action, actor_id=actor_id, target=target, detail=detail, client_ip=client_ip)
         db.session.commit()
     except Exception:  # the audit must never turn a good backup into a failure
         db.session.rollback()
@@ -126,14 +132,17 @@ def create(
     keep_daily: int | None = None,
     keep_weekly: int | None = None,
     progress: ProgressCallback | None = None,
+    actor_id: int | None = None,
+    client_ip: str | None = None,
 ) -> BackupResult:
     """Take a consistent backup of the database and media folder into ``dest`` while the site runs.
 
     ``dest`` defaults to ``AURA_BACKUP_DIR``. Media files an earlier backup in ``dest`` holds
     are hard-linked, not copied. With ``keep_daily``/``keep_weekly``, older backups the
     retention policy does not keep are deleted afterwards (never the new one). ``progress``
-    is called with a Progress as the work advances. Raises BackupBusy if another backup is
-    running in ``dest``, BackupFailed if the database cannot be copied.
+    is called with a Progress as the work advances; ``actor_id`` and ``client_ip`` name who
+    asked, in the audit trail (None from the command line). Raises BackupBusy if another
+    backup is running in ``dest``, BackupFailed if the database cannot be copied.
     """
     dest = os.path.abspath(dest or current_app.config["BACKUP_DIR"])
     media_root = current_app.config["MEDIA_DIR"]
@@ -146,7 +155,8 @@ def create(
         archive.remove_leftovers(dest)
         created_at = utcnow()
         name = archive.new_name(dest, created_at)
-        audit("backup.start", name, {"dest": dest})
+        who = {"actor_id": actor_id, "client_ip": client_ip}
+        audit("backup.start", name, {"dest": dest}, **who)
         work = os.path.join(dest, archive.INCOMPLETE + name)
         os.mkdir(work)
         try:
@@ -177,7 +187,7 @@ def create(
             archive.fsync_dir(dest)
         except BaseException as error:
             shutil.rmtree(work, ignore_errors=True)
-            audit("backup.failed", name, {"dest": dest, "error": str(error)[:300]})
+            audit("backup.failed", name, {"dest": dest, "error": str(error)[:300]}, **who)
             raise
         removed: list[str] = []
         if keep_daily is not None or keep_weekly is not None:
@@ -207,5 +217,6 @@ def create(
             "bytes_written": result.bytes_written,
             "removed": list(result.removed),
         },
+        **who,
     )
     return result
