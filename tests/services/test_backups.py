@@ -619,3 +619,49 @@ def test_a_postgresql_backup_converts_into_a_sqlite_site(make_site):
         )
         assert hits == 3
     assert target.leftovers() == []
+
+
+# -- PostgreSQL credentials ----------------------------------------------------------------------
+
+
+def test_pg_dump_gets_the_password_through_its_environment_never_its_arguments(
+    monkeypatch, tmp_path
+):
+    from aura.services.backups import postgres
+
+    url = sa.make_url(
+        "postgresql+psycopg://aura:s3cret%20pass@db.example:5433/aura?sslmode=verify-full"
+    )
+    calls = []
+
+    class Snapshot:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, statement, *args):
+            class Result:
+                def fetchone(self):
+                    return ["00000003-0000001B-1"]
+
+            return Result()
+
+    monkeypatch.setattr(postgres, "connect", lambda url, database=None: Snapshot())
+    monkeypatch.setattr(postgres, "read_contents", lambda connection: archive.Contents((), {}))
+    monkeypatch.setattr(postgres, "_run", lambda argv, env, what: calls.append((argv, env)))
+    target = tmp_path / "aura.pgdump"
+    target.write_bytes(b"PGDMP")
+
+    postgres.dump(url, str(target))
+
+    [(argv, env)] = calls
+    assert not any("s3cret" in arg for arg in argv)
+    assert "--snapshot=00000003-0000001B-1" in argv and "--no-password" in argv
+    assert (env["PGHOST"], env["PGPORT"], env["PGUSER"]) == ("db.example", "5433", "aura")
+    assert (env["PGPASSWORD"], env["PGDATABASE"], env["PGSSLMODE"]) == (
+        "s3cret pass",
+        "aura",
+        "verify-full",
+    )
