@@ -106,6 +106,14 @@ class Config:
             env_str("MEDIA_DIR") or os.path.join(self.INSTANCE_PATH, "media")
         )
         self.MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 4096)
+        self.BACKUP_DIR = os.path.abspath(
+            env_str("BACKUP_DIR") or os.path.join(self.INSTANCE_PATH, "backups")
+        )
+        self.BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26)
+        # A PostgreSQL server for scratch databases when the site itself runs on SQLite: used
+        # to check, or convert from, a backup of a PostgreSQL site.
+        scratch = env_str("BACKUP_SCRATCH_POSTGRES_URL")
+        self.BACKUP_SCRATCH_POSTGRES_URL = normalise_database_url(scratch) if scratch else None
         self.ACCESS_GRANT_TTL = env_int("ACCESS_GRANT_TTL", 3600)
         self.TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
         self.IP_MODE = env_choice("IP_MODE", "full", ("full", "truncated", "hashed"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -16,9 +16,11 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from waitress import serve
 
-from aura.errors import Invalid
+from aura.clients import tmdb
+from aura.clients.errors import TMDBError
+from aura.errors import AuraError, Invalid
 from aura.extensions import MIGRATIONS_DIR
-from aura.services import accounts, demo, jobs, retention, samples, scores
+from aura.services import accounts, backups, demo, jobs, retention, samples, scores, tmdb_sync
 
 
 def main() -> None:
@@ -40,6 +42,9 @@ def register_commands(app: Flask) -> None:
         refresh_scores_command,
         users_group,
         sync_tmdb_command,
+        backup_command,
+        backups_group,
+        restore_command,
     ):
         app.cli.add_command(command)
 
@@ -228,9 +233,6 @@ class ProgressBars:
 @with_appcontext
 def sync_tmdb_command(pages: int, changes: bool, trailers: bool) -> None:
     """Pull genres, rows and film details from TMDB into the catalog."""
-    from aura.clients import tmdb
-    from aura.clients.errors import TMDBError
-    from aura.services import tmdb_sync
 
     context = click.get_current_context()
     if not tmdb.is_configured():
@@ -253,3 +255,208 @@ def sync_tmdb_command(pages: int, changes: bool, trailers: bool) -> None:
     for note in report.notes:
         click.echo(f"Note: {note}")
     click.echo(report.summary_line())
+
+
+# -- backups -------------------------------------------------------------------------------------
+
+
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+class _ProgressBars:
+    """A ``click.progressbar`` per phase of a backup service call, drawn only on a terminal."""
+
+    LABELS = {
+        "media": "Media   ",
+        "database": "Database",
+        "verify": "Checking",
+    }
+
+    def __init__(self) -> None:
+        self.enabled = _on_terminal()
+        self.bar = None
+        self.key: tuple[str, int] | None = None
+        self.shown = 0
+
+    def __call__(self, progress) -> None:
+        if not self.enabled or progress.bytes_total <= 0:
+            return
+        key = (progress.phase, progress.bytes_total)
+        if key != self.key:
+            self.close()
+            self.key, self.shown = key, 0
+            label = self.LABELS.get(progress.phase, progress.phase.title())
+            self.bar = click.progressbar(length=progress.bytes_total, label=label)
+            self.bar.__enter__()
+        self.bar.update(progress.bytes_done - self.shown)
+        self.shown = progress.bytes_done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> _ProgressBars:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def size_text(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
+
+
+def age_text(age: timedelta | None) -> str:
+    if age is None:
+        return "?"
+    minutes = max(0, int(age.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else "just now"
+
+
+def when_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _verify_line(report) -> str:
+    if not report.ok:
+        raise click.ClickException(f"Verification failed: {report.reason}")
+    return (
+        f"Backup {report.name} verified: {report.files} files, {size_text(report.bytes)}, "
+        "every sha256 matches and its database restores cleanly."
+    )
+
+
+@click.command("backup")
+@click.argument("dest", required=False, type=click.Path(file_okay=False))
+@click.option(
+    "--verify",
+    "verify_path",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PATH]",
+    help="With PATH: check that backup and make none. Alone: check the backup just made.",
+)
+@click.option(
+    "--keep-daily",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Afterwards keep only the newest backup of each of the last N days (and --keep-weekly).",
+)
+@click.option(
+    "--keep-weekly",
+    type=click.IntRange(min=0),
+    metavar="M",
+    help="... and the newest of each of the last M ISO weeks.",
+)
+@with_appcontext
+def backup_command(
+    dest: str | None, verify_path: str | None, keep_daily: int | None, keep_weekly: int | None
+) -> None:
+    """Back up the database and media folder into DEST (default AURA_BACKUP_DIR)."""
+
+    try:
+        if verify_path:
+            if dest or keep_daily is not None or keep_weekly is not None:
+                raise click.UsageError("--verify PATH checks a backup: give no DEST or --keep-*.")
+            with _ProgressBars() as bars:
+                report = backups.verify(verify_path, progress=bars)
+            click.echo(_verify_line(report))
+            return
+        with _ProgressBars() as bars:
+            result = backups.create(
+                dest, keep_daily=keep_daily, keep_weekly=keep_weekly, progress=bars
+            )
+            notes = f"; removed {len(result.removed)} older" if result.removed else ""
+            if verify_path == "":
+                report = backups.verify(result.path, progress=bars)
+                if not report.ok:
+                    raise click.ClickException(f"Verification failed: {report.reason}")
+                notes += "; verified"
+        click.echo(
+            f"Backup {result.name} written to {os.path.dirname(result.path)}: {result.files} "
+            f"files, {size_text(result.bytes)} ({size_text(result.bytes_written)} copied, "
+            f"{result.media_files_linked} media files linked from earlier backups){notes}."
+        )
+    except AuraError as error:
+        raise click.ClickException(error.message) from None
+
+
+backups_group = AppGroup("backups", help="Look after backups.")
+
+
+@backups_group.command("list")
+@click.argument("dest", required=False, type=click.Path(file_okay=False))
+def list_backups_command(dest: str | None) -> None:
+    """List the backups in DEST (default AURA_BACKUP_DIR), newest first."""
+
+    dest = os.path.abspath(dest or current_app.config["BACKUP_DIR"])
+    found = backups.list_backups(dest)
+    if not found:
+        click.echo(f"No backups in {dest}.")
+        return
+    width = max(len(info.name) for info in found)
+    click.echo(f"{'NAME':<{width}}  {'AGE':>8}  {'SIZE':>10}  {'DATABASE':<10}  VERIFIED")
+    for info in found:
+        if not info.complete:
+            click.echo(f"{info.name:<{width}}  {age_text(info.age()):>8}  {info.problem}")
+            continue
+        if info.verified:
+            verified = f"yes, {when_text(info.verified_at)}"
+        elif info.verified is False:
+            verified = f"FAILED: {info.verify_reason}"
+        else:
+            verified = "no"
+        click.echo(
+            f"{info.name:<{width}}  {age_text(info.age()):>8}  {size_text(info.size):>10}  "
+            f"{info.database_kind:<10}  {verified}"
+        )
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path())
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the site's data.")
+@click.option("--convert", is_flag=True, help="Copy a backup of the other database kind across.")
+@with_appcontext
+def restore_command(src: str, yes: bool, convert: bool) -> None:
+    """Check the backup SRC, then replace the database and media folder with it.
+
+    Stop Aura's servers and workers first: the restore refuses a database still in use.
+    """
+
+    try:
+        manifest = backups.inspect(src)
+        if not yes:
+            click.confirm(
+                f"Replace this site's database and media with backup {manifest.name} "
+                f"(made {when_text(manifest.created_at)})?",
+                abort=True,
+            )
+        with _ProgressBars() as bars:
+            result = backups.restore(src, convert=convert, progress=bars)
+    except AuraError as error:
+        raise click.ClickException(error.message) from None
+    notes = ""
+    if result.converted:
+        notes += f"; rows copied across from {result.database_kind}"
+    if result.migrated_from != result.migrated_to:
+        notes += (
+            f"; migrated from {', '.join(result.migrated_from) or 'none'} "
+            f"to {', '.join(result.migrated_to)}"
+        )
+    click.echo(
+        f"Restored backup {result.name} (made {when_text(result.created_at)}): database and "
+        f"{result.media_files} media files ({size_text(result.media_bytes)}){notes}."
+    )

@@ -60,6 +60,13 @@ class NotFound(AuraError):
     title = "Not found"
 
 
+class Conflict(AuraError):
+    """The thing is busy or in a state that does not allow this now."""
+
+    status = 409
+    title = "That is not possible right now"
+
+
 class Throttled(AuraError):
     """Too many attempts; ``retry_after`` is the true number of seconds until the next one."""
 

@@ -27,7 +27,12 @@ from aura.services.visitors import Visitor
 from tests.factories import BROWSER_UA
 
 # Fixtures of each part of the site live beside its tests' subject, loaded for every test.
-pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.streaming", "tests.fixtures.tmdb"]
+pytest_plugins = [
+    "tests.fixtures.accounts",
+    "tests.fixtures.backups",
+    "tests.fixtures.streaming",
+    "tests.fixtures.tmdb",
+]
 
 TEST_DATABASE_URL = os.environ.get("AURA_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("AURA_TEST_REDIS_URL")

@@ -13,7 +13,9 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 import tempfile
+from collections.abc import Iterator
 
 from flask import current_app
 
@@ -97,6 +99,33 @@ def media_file(video: Video) -> MediaFile:
 
 def new_key() -> str:
     return secrets.token_hex(16)
+
+
+def is_upload_temp(name: str) -> bool:
+    """Whether a file name is an upload still arriving (or abandoned): never a stored file."""
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def stored_files(directory: str) -> Iterator[tuple[str, int]]:
+    """Every stored file under the media folder as (relative path with "/", size), sorted.
+
+    Videos and thumbnails sit at the top by storage key; any subfolder (captions, later) is
+    walked too. Upload temp files and anything that is not a regular file are left out.
+    """
+    for root, folders, files in os.walk(directory):
+        folders.sort()
+        for name in sorted(files):
+            if is_upload_temp(name):
+                continue
+            path = os.path.join(root, name)
+            try:
+                info = os.lstat(path)
+            except FileNotFoundError:  # removed while we walked
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            relative = os.path.relpath(path, directory).replace(os.sep, "/")
+            yield relative, info.st_size
 
 
 def _fsync_dir(directory: str) -> None:
