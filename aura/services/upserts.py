@@ -1,7 +1,7 @@
 """Single-statement writes both databases do atomically: insert-if-new and add-to-a-counter.
 
-``INSERT … ON CONFLICT`` exists on SQLite (3.24+) and PostgreSQL alike; concurrent requests can
-count into the same row without a read-then-write race and without locking it for long.
+``INSERT … ON CONFLICT … RETURNING`` exists on SQLite (3.35+) and PostgreSQL alike: concurrent
+requests count into the same row without a read-then-write race and without locking it long.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _insert(model: type) -> Any:
-    return _INSERTS[db.engine.dialect.name](model)
+    return _INSERTS[db.engine.dialect.name](sa.inspect(model).local_table)
 
 
 def _keys(model: type) -> list[str]:
@@ -26,8 +26,14 @@ def _keys(model: type) -> list[str]:
 
 def insert_new(model: type, **values: Any) -> bool:
     """Insert the row unless one with its key exists; True if this call inserted it."""
-    stmt = _insert(model).values(**values).on_conflict_do_nothing(index_elements=_keys(model))
-    return db.session.execute(stmt).rowcount == 1
+    stmt = (
+        _insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=_keys(model))
+        .returning(sa.literal_column("1"))
+    )
+    # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT … ON CONFLICT.
+    return db.session.execute(stmt).first() is not None
 
 
 def add(model: type, keys: dict[str, Any], **increments: int) -> None:
