@@ -22,15 +22,28 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, flash, g, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 
+from aura.errors import Invalid
 from aura.extensions import db, login_manager
 from aura.htmx import hx_redirect
 from aura.models import LoginSession, User, utcnow
 from aura.models.user import Anonymous
-from aura.services import audit, grants, mfa
+from aura.services import audit, grants, mfa, throttles
 from aura.services.addresses import stored_ip
+from aura.services.emails import normalise_email
 from aura.services.visitors import Visitor
 from aura.web import browser_key
 
@@ -204,6 +217,7 @@ def start(user: User, visitor: Visitor, *, second_factor: bool = False) -> None:
     session[SID] = token
     session[SECOND_FACTOR] = second_factor
     session.permanent = True  # the cookie lives PERMANENT_SESSION_LIFETIME; the server enforces it
+    remember_device(user.email)
 
 
 def rotate(user: User, visitor: Visitor) -> None:
@@ -251,6 +265,67 @@ def end_everywhere(user_id: int, visitor: Visitor) -> None:
     )
     db.session.commit()
     rotate(user, visitor)
+
+
+# -- browsers that signed in before (OWASP's device cookies) -----------------------------------
+
+DEVICE_COOKIE = "aura_device"
+DEVICE_DAYS = 365
+MAX_DEVICE_ACCOUNTS = 5  # a shared browser remembers a few accounts, newest first
+
+
+def account_key(email: str) -> str:
+    """The throttle and device key of an email as typed, normalised the way accounts are."""
+    try:
+        email = normalise_email(email)
+    except Invalid:  # not an address: still one key per spelling, never in clear
+        email = (email or "").strip().casefold()[:320]
+    return throttles.key_of("account", email)
+
+
+def _devices() -> list[list[str]]:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 2048:
+        return []
+    try:
+        entries = URLSafeSerializer(current_app.secret_key, salt="aura-device").loads(raw)
+    except BadSignature:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [
+        entry
+        for entry in entries
+        if isinstance(entry, list) and len(entry) == 2 and all(isinstance(x, str) for x in entry)
+    ][:MAX_DEVICE_ACCOUNTS]
+
+
+def trusted_device(email: str) -> str | None:
+    """This browser's device id for the account ``email``, if it signed in to it before."""
+    key = account_key(email)
+    return next((device for account, device in _devices() if account == key), None)
+
+
+def remember_device(email: str) -> None:
+    """After a successful sign-in, this browser is trusted for the account from now on."""
+    key = account_key(email)
+    device = trusted_device(email) or secrets.token_urlsafe(16)
+    entries = [[key, device]] + [entry for entry in _devices() if entry[0] != key]
+    value = URLSafeSerializer(current_app.secret_key, salt="aura-device").dumps(
+        entries[:MAX_DEVICE_ACCOUNTS]
+    )
+
+    @after_this_request
+    def _set(response: Response) -> Response:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_DAYS * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        return response
 
 
 # -- two steps: the password, then the second factor --------------------------------------------
@@ -305,13 +380,6 @@ def pending_sign_in() -> PendingSignIn | None:
 
 def forget_pending() -> None:
     session.pop(PENDING, None)
-
-
-def pending_key() -> str:
-    """The throttle key of a half-done sign-in: the account it is for."""
-    data = session.get(PENDING)
-    uid = data.get("uid") if isinstance(data, dict) else None
-    return "pending:" + hashlib.sha256(str(uid).encode()).hexdigest()[:32]
 
 
 def _second_factor_gate() -> Response | None:

@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 from functools import cache as memoize
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, request, session, url_for
 from flask_login import current_user
@@ -21,6 +22,7 @@ from aura.extensions import client_ip
 from aura.htmx import is_partial, render
 from aura.navigation import current_page
 from aura.services import health
+from aura.services.cursors import BadCursor
 from aura.services.values import MAX_ID
 from aura.services.visitors import Visitor
 
@@ -121,20 +123,40 @@ def _asset_version(static_folder: str, filename: str) -> str:
         return "0"
 
 
-def error_response(status: int, title: str, message: str) -> Response:
-    """The error page, or for htmx a message swapped into the page's notice area."""
+def error_response(
+    status: int, title: str, message: str, action: tuple[str, str] | None = None
+) -> Response:
+    """The error page, or for htmx a message swapped into the page's notice area.
+
+    ``action`` is a (label, URL) the page offers as the way on, instead of the catalog.
+    """
     if is_partial():
         response = render(
-            "errors/error.html", "notice", status=status, title=title, message=message
+            "errors/error.html",
+            "notice",
+            status=status,
+            title=title,
+            message=message,
+            action=action,
         )
         response.headers["HX-Retarget"] = "#notices"
         response.headers["HX-Reswap"] = "beforeend"
         return response
-    return render("errors/error.html", status=status, title=title, message=message)
+    return render("errors/error.html", status=status, title=title, message=message, action=action)
+
+
+def _first_page() -> str:
+    """This page without its cursor: where a broken page link starts again."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "after"]
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
 
 
 def _aura_error(error: AuraError) -> Response:
-    response = error_response(error.status, error.title, error.message)
+    action = None
+    if isinstance(error, BadCursor):
+        action = ("Start again from the first page", _first_page())
+    response = error_response(error.status, error.title, error.message, action)
     if isinstance(error, Throttled):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

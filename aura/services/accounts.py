@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,14 +17,11 @@ from aura import sessions
 from aura.errors import Forbidden, Invalid, NotFound
 from aura.extensions import db
 from aura.models import User
-from aura.services import audit, mfa, passwords, values
+from aura.services import audit, mfa, passwords, throttles, values
+from aura.services.emails import normalise_email
 
-EMAIL_MAX = 254
 NAME_MAX = 80
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.][^@\s]*\.[^@\s]+")
 LOGIN_FAILED = "That email and password do not match an account. Check both and try again."
-# Characters that have no place in an address people type, and would be markup if echoed.
-_MARKUP = set("<>\"'`&\\;(),[]:")
 DEMO_ACCOUNTS = (
     ("viewer@aura.local", "Demo Viewer", "viewer"),
     ("supervisor@aura.local", "Demo Supervisor", "supervisor"),
@@ -44,24 +40,6 @@ class DemoAccount:
 
 
 # -- values ---------------------------------------------------------------------------------------
-
-
-def normalise_email(raw: str | None) -> str:
-    """Trimmed, NFKC-normalised and case-folded, so ``Ann@Example.com``, ``ann@example.com`` and
-    the same letters typed full-width are one account."""
-    email = unicodedata.normalize("NFKC", (raw or "").strip()).casefold()
-    email = unicodedata.normalize("NFKC", email)  # case-folding can leave a composable form
-    if not email:
-        raise Invalid.field("email", "Enter your email address.")
-    local = email.rpartition("@")[0]
-    if (
-        len(email) > EMAIL_MAX
-        or not _EMAIL.fullmatch(email)
-        or not all(ch.isprintable() for ch in email)
-        or any(ch in _MARKUP for ch in local)
-    ):
-        raise Invalid.field("email", "Enter a valid email address, like name@example.com.")
-    return email
 
 
 def clean_display_name(raw: str | None) -> str:
@@ -111,7 +89,20 @@ def _new_user(email: str, display_name: str | None, password: str, role: str) ->
 
 
 def register(email: str, display_name: str, password: str, client_ip: str | None = None) -> User:
-    """Create a viewer account from the sign-up form. Commits."""
+    """Create a viewer account from the sign-up form. Commits.
+
+    Every attempt counts against the address, so the form (which says when an email already
+    has an account) cannot test a list of emails at speed.
+    """
+    checks = [(REGISTER_PER_ADDRESS, throttles.key_of("ip", client_ip or "unknown"))]
+    throttles.refuse(
+        checks,
+        "Too many accounts tried from this address. Try again in {wait}.",
+        action="auth.throttled",
+        target="register",
+        client_ip=client_ip,
+    )
+    throttles.fail(checks)
     user = _new_user(email, display_name, password, "viewer")
     audit.record(
         "account.register", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip
@@ -149,12 +140,56 @@ def ensure_demo_accounts() -> list[DemoAccount]:
 # -- signing in and out ---------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str, client_ip: str | None = None) -> User:
-    """The account these credentials open, or LoginFailed.
+# Failed sign-ins and second factors. A browser that signed in to the account before (its
+# device cookie) is limited on its own; every other client is limited per account and per
+# address, so an attacker's guesses never lock the owner's own browser out.
+SIGN_IN_PER_DEVICE = throttles.Limit.of("sign-in per browser", "10 per 15 minutes")
+SIGN_IN_PER_ACCOUNT = throttles.Limit.of("sign-in per account", "10 per 15 minutes")
+SIGN_IN_PER_ADDRESS = throttles.Limit.of("sign-in per address", "30 per 15 minutes")
+SIGN_IN_PER_ADDRESS_DAY = throttles.Limit.of("sign-in per address and day", "300 per day")
+CODE_PER_DEVICE = throttles.Limit.of("second factor per browser", "10 per 15 minutes")
+CODE_PER_ACCOUNT = throttles.Limit.of("second factor per account", "10 per 15 minutes")
+PASSWORD_CHECK_PER_USER = throttles.Limit.of("current password per user", "10 per 15 minutes")
+REGISTER_PER_ADDRESS = throttles.Limit.of("registration per address", "20 per hour")
 
+
+def _sign_in_checks(
+    account: str, device: str | None, client_ip: str | None, *, second_factor: bool = False
+) -> list[throttles.Check]:
+    if device is not None:
+        limit = CODE_PER_DEVICE if second_factor else SIGN_IN_PER_DEVICE
+        return [(limit, throttles.key_of(account, device))]
+    address = throttles.key_of("ip", client_ip or "unknown")
+    if second_factor:
+        return [(CODE_PER_ACCOUNT, account), (SIGN_IN_PER_ADDRESS, address)]
+    return [
+        (SIGN_IN_PER_ACCOUNT, account),
+        (SIGN_IN_PER_ADDRESS, address),
+        (SIGN_IN_PER_ADDRESS_DAY, address),
+    ]
+
+
+def _refuse_sign_in(checks: list[throttles.Check], trusted: bool, target: str | None, ip) -> None:
+    message = (
+        "Too many wrong passwords from this browser. Try again in {wait}."
+        if trusted
+        else "Too many failed sign-ins. Try again in {wait}, or sign in from a browser you "
+        "have signed in from before."
+    )
+    throttles.refuse(checks, message, action="login.throttled", target=target, client_ip=ip)
+
+
+def authenticate(
+    email: str, password: str, client_ip: str | None = None, device: str | None = None
+) -> User:
+    """The account these credentials open, or LoginFailed (Throttled while guessing is).
+
+    ``device`` is this browser's device id for the account, when it signed in to it before.
     An unknown email and a wrong password get the same answer after the same hashing work, so
-    the form does not tell which emails have accounts. Both are written to the audit trail.
+    the form does not tell which emails have accounts, and lockouts happen alike for both.
+    Failures are written to the audit trail.
     """
+    checks = _sign_in_checks(sessions.account_key(email), device, client_ip)
     try:
         email = normalise_email(email)
     except Invalid:
@@ -162,9 +197,11 @@ def authenticate(email: str, password: str, client_ip: str | None = None) -> Use
         user = None
     else:
         user = find_by_email(email)
+    _refuse_sign_in(checks, device is not None, email or None, client_ip)
     correct = passwords.verify_password(user.password_hash if user else None, password or "")
     if user is not None and correct and user.active:
         return user
+    throttles.fail(checks)
     reason = "unknown email" if user is None else "wrong password" if not correct else "inactive"
     audit.record(
         "login.failure",
@@ -179,9 +216,21 @@ def authenticate(email: str, password: str, client_ip: str | None = None) -> Use
     raise LoginFailed(LOGIN_FAILED)
 
 
-def _confirm_password(user: User, password: str | None, field: str) -> None:
-    """Sensitive changes ask for the current password again."""
+def _confirm_password(
+    user: User, password: str | None, field: str, client_ip: str | None = None
+) -> None:
+    """Sensitive changes ask for the current password again (guessing it is throttled)."""
+    checks = [(PASSWORD_CHECK_PER_USER, throttles.key_of("user", user.id))]
+    throttles.refuse(
+        checks,
+        "Too many wrong passwords. Try again in {wait}.",
+        action="auth.throttled",
+        target=f"user:{user.id}",
+        actor_id=user.id,
+        client_ip=client_ip,
+    )
     if not passwords.verify_password(user.password_hash, password or ""):
+        throttles.fail(checks)
         raise Invalid.field(field, "That is not your current password.")
 
 
@@ -189,10 +238,12 @@ def change_password(user_id: int, current: str, new: str, client_ip: str | None 
     """Check the current password, set a new one and sign every browser out (the caller signs
     this one in again). Commits."""
     user = get_user(user_id)
-    if not passwords.verify_password(user.password_hash, current or ""):
+    try:
+        _confirm_password(user, current, "current_password", client_ip)
+    except Invalid:
         audit.record("password.change_refused", actor_id=user.id, client_ip=client_ip)
         db.session.commit()
-        raise Invalid.field("current_password", "That is not your current password.")
+        raise
     if new == current:
         raise Invalid.field("new_password", "Choose a password different from the current one.")
     try:
@@ -234,7 +285,7 @@ def disable_mfa(user_id: int, password: str, client_ip: str | None = None) -> No
     user = get_user(user_id)
     if mfa.required_for(user):
         raise Forbidden("Supervisors must keep two-factor sign-in on at this site.")
-    _confirm_password(user, password, "password")
+    _confirm_password(user, password, "password", client_ip)
     user.totp_secret = None
     user.recovery_codes = None
     audit.record("mfa.disable", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
@@ -248,7 +299,7 @@ def regenerate_recovery_codes(
     user = get_user(user_id)
     if not user.mfa_enabled:
         raise Invalid("Turn on two-factor sign-in first.")
-    _confirm_password(user, password, "password")
+    _confirm_password(user, password, "password", client_ip)
     codes = mfa.new_recovery_codes()
     user.recovery_codes = [mfa.hash_recovery_code(code) for code in codes]
     audit.record(
@@ -258,9 +309,27 @@ def regenerate_recovery_codes(
     return codes
 
 
-def verify_second_factor(user_id: int, code: str, client_ip: str | None = None) -> bool:
-    """A TOTP code, or an unused recovery code (which is then spent). Commits."""
+def verify_second_factor(
+    user_id: int, code: str, client_ip: str | None = None, device: str | None = None
+) -> bool:
+    """A TOTP code, or an unused recovery code (which is then spent). Commits.
+
+    Wrong codes are throttled like passwords (Throttled): per browser for one that signed in
+    to the account before (``device``), else per account and per address. Codes typed with
+    other digits (Arabic-Indic, full-width) are read as the same digits, and count as tries.
+    """
     user = get_user(user_id)
+    checks = _sign_in_checks(
+        sessions.account_key(user.email), device, client_ip, second_factor=True
+    )
+    throttles.refuse(
+        checks,
+        "Too many wrong codes. Try again in {wait}.",
+        action="login.throttled",
+        target=f"user:{user.id}",
+        actor_id=user.id,
+        client_ip=client_ip,
+    )
     if user.totp_secret and mfa.verify_totp(user.totp_secret, code, f"user:{user.id}"):
         return True
     used = mfa.match_recovery_code(user.recovery_codes, code)
@@ -275,6 +344,7 @@ def verify_second_factor(user_id: int, code: str, client_ip: str | None = None) 
         )
         db.session.commit()
         return True
+    throttles.fail(checks)
     audit.record("mfa.failure", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     db.session.commit()
     return False

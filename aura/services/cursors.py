@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +31,18 @@ class Page:
 BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
 KINDS = ("number", "date", "datetime", "text")
 MAX_CURSOR = 400
+# What a sort key can sanely be: a cursor outside this is not one Aura made.
+MAX_NUMBER = 1e18
+MIN_DATE, MAX_DATE = date(1800, 1, 1), date(2200, 12, 31)
+MAX_TEXT = 300
+
+
+class BadCursor(Invalid):
+    """A page link whose cursor Aura did not make (or no longer understands): 400, and the
+    page offers to start again from the first page."""
+
+    def __init__(self) -> None:
+        super().__init__(BAD_CURSOR)
 
 
 def encode(kind: str, value: Any, item_id: int) -> str:
@@ -41,28 +53,35 @@ def encode(kind: str, value: Any, item_id: int) -> str:
 
 
 def _value(kind: str, value: Any) -> Any:
+    """The sort key a cursor carries, checked to be one a row can have (ValueError if not)."""
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError
-        if isinstance(value, float) and not math.isfinite(value):
+        if not (math.isfinite(value) and abs(value) <= MAX_NUMBER):
             raise ValueError
         return value
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise ValueError
     if kind == "datetime":
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError
+        parsed = parsed.astimezone(UTC)  # year 1 at +14:00 is before year 1: OverflowError
+        if not MIN_DATE <= parsed.date() <= MAX_DATE:
+            raise ValueError
         return parsed
     if kind == "date":
-        return date.fromisoformat(value)
+        parsed_date = date.fromisoformat(value)
+        if not MIN_DATE <= parsed_date <= MAX_DATE:
+            raise ValueError
+        return parsed_date
     return value
 
 
 def decode(cursor: str, kind: str) -> tuple[Any, int]:
     """(sort key, id) from a cursor made for this kind of list; anything else is Invalid."""
-    if len(cursor) > MAX_CURSOR:
-        raise Invalid(BAD_CURSOR)
+    if len(cursor) > MAX_CURSOR or not cursor.isascii():
+        raise BadCursor()
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         found_kind, value, item_id = json.loads(raw)
@@ -71,8 +90,15 @@ def decode(cursor: str, kind: str) -> tuple[Any, int]:
         if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
             raise ValueError
         return _value(kind, value), item_id
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
-        raise Invalid(BAD_CURSOR) from None
+    except (
+        binascii.Error,
+        ValueError,
+        TypeError,
+        UnicodeDecodeError,
+        OverflowError,
+        RecursionError,
+    ):
+        raise BadCursor() from None
 
 
 def keyset_condition(key: Any, id_column: Any, kind: str, descending: bool, cursor: str | None):

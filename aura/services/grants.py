@@ -20,25 +20,35 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 from werkzeug.security import check_password_hash
 
-from aura.errors import Forbidden, Invalid, NotFound, Throttled
-from aura.extensions import db, limiter
+from aura.errors import Forbidden, Invalid, NotFound
+from aura.extensions import db
 from aura.models import AccessGrant, Video, utcnow
-from aura.services import analytics, audit, visibility
+from aura.services import analytics, audit, throttles, visibility
 from aura.services.addresses import stored_ip
 from aura.services.visitors import Visitor
 
 TOKEN_BYTES = 32  # 256 bits
 MAX_LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)  # write last_used_at at most this often
-# Wrong passwords: per address and video, per address across videos, per video across addresses.
-WRONG_PASSWORD_LIMITS = (
-    ("ip-video", RateLimitItemPerMinute(5, 5)),
-    ("ip", RateLimitItemPerHour(30)),
-    ("video", RateLimitItemPerHour(100)),
+# Wrong video passwords. Supervisors are never limited. A signed-in viewer is limited per
+# account; a browser that unlocked the video before, on its own; any other client per address
+# and video, per address, and (all such clients together) per video. So guessing from many
+# addresses locks only clients nobody knows, never the viewer who has the password and is
+# signed in, nor a browser that already watched.
+PASSWORD_PER_USER_VIDEO = throttles.Limit.of(
+    "video password per user and video", "10 per 15 minutes"
 )
+PASSWORD_PER_USER = throttles.Limit.of("video password per user", "60 per hour")
+PASSWORD_PER_BROWSER_VIDEO = throttles.Limit.of(
+    "video password per browser and video", "10 per 15 minutes"
+)
+PASSWORD_PER_ADDRESS_VIDEO = throttles.Limit.of(
+    "video password per address and video", "5 per 5 minutes"
+)
+PASSWORD_PER_ADDRESS = throttles.Limit.of("video password per address", "30 per hour")
+PASSWORD_PER_VIDEO = throttles.Limit.of("video password per video, unknown clients", "100 per hour")
 
 
 class AccessDenied(Forbidden):
@@ -179,31 +189,33 @@ def open_player(video_id: uuid.UUID, token: str | None, visitor: Visitor) -> tup
     return video, new_token
 
 
-def _limit_keys(video: Video, visitor: Visitor) -> dict[str, tuple[str, ...]]:
-    ip = visitor.client_ip or "unknown"
-    return {
-        "ip-video": ("video-password", "ip-video", ip, str(video.id)),
-        "ip": ("video-password", "ip", ip),
-        "video": ("video-password", "video", str(video.id)),
-    }
+def _password_checks(video: Video, visitor: Visitor, known_browser: bool) -> list[throttles.Check]:
+    if visitor.supervisor:
+        return []
+    key = throttles.key_of
+    if visitor.user_id is not None:
+        return [
+            (PASSWORD_PER_USER_VIDEO, key(visitor.user_id, video.id)),
+            (PASSWORD_PER_USER, key(visitor.user_id)),
+        ]
+    if known_browser and visitor.browser:
+        return [(PASSWORD_PER_BROWSER_VIDEO, key(visitor.browser, video.id))]
+    address = visitor.client_ip or "unknown"
+    return [
+        (PASSWORD_PER_ADDRESS_VIDEO, key(address, video.id)),
+        (PASSWORD_PER_ADDRESS, key(address)),
+        (PASSWORD_PER_VIDEO, key(video.id)),
+    ]
 
 
-def _throttled(video: Video, visitor: Visitor) -> bool:
-    keys = _limit_keys(video, visitor)
-    return any(not limiter.limiter.test(item, *keys[name]) for name, item in WRONG_PASSWORD_LIMITS)
-
-
-def _count_failure(video: Video, visitor: Visitor) -> None:
-    keys = _limit_keys(video, visitor)
-    for name, item in WRONG_PASSWORD_LIMITS:
-        limiter.limiter.hit(item, *keys[name])
-
-
-def unlock(video_id: uuid.UUID, password: str, visitor: Visitor) -> str:
+def unlock(
+    video_id: uuid.UUID, password: str, visitor: Visitor, known_browser: bool = False
+) -> str:
     """Check a locked video's password and return a new grant token. Commits.
 
-    Wrong passwords raise WrongPassword and are counted; too many from one address, or for one
-    video, raise Throttled before the password is even checked.
+    Wrong passwords raise WrongPassword and are counted; past the limits that apply to this
+    visitor (see ``_password_checks``; ``known_browser``: this browser unlocked the video
+    before) Throttled is raised, with the true wait, before the password is even checked.
     """
     video = watchable_video(video_id, include_hidden=visitor.supervisor)
     now = _now()
@@ -211,13 +223,21 @@ def unlock(video_id: uuid.UUID, password: str, visitor: Visitor) -> str:
         token = _new_grant(video, visitor, now, now + _ttl())
         db.session.commit()
         return token
-    if _throttled(video, visitor):
-        raise Throttled(
-            "Too many wrong passwords for this video. Wait a few minutes, then try again."
-        )
+    checks = _password_checks(video, visitor, known_browser)
+    message = "Too many wrong passwords for this video. Try again in {wait}."
+    if visitor.user_id is None and not known_browser:
+        message += " Signed-in viewers are not held up by other people's guesses."
+    throttles.refuse(
+        checks,
+        message,
+        action="video.unlock_throttled",
+        target=f"video:{video.id}",
+        actor_id=visitor.user_id,
+        client_ip=visitor.client_ip,
+    )
     password = password or ""
     if len(password) > 1024 or not check_password_hash(video.password_hash or "", password):
-        _count_failure(video, visitor)
+        throttles.fail(checks)
         audit.record(
             "video.unlock_failed",
             actor_id=visitor.user_id,

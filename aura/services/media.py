@@ -23,7 +23,7 @@ from aura.errors import NotFound
 from aura.models import Video
 from aura.services.streaming import MediaFile
 
-SNIFF_BYTES = 512
+SNIFF_BYTES = 4096
 TEMP_PREFIX = ".upload-"
 TEMP_SUFFIX = ".part"
 STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
@@ -34,20 +34,60 @@ NOT_VIDEO_BRANDS = {
     b"jp2 ", b"jpx ", b"crx ", b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ",
 }  # fmt: skip
 QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+# Top-level boxes a video file has (ISO/IEC 14496-12 and QuickTime).
+TOP_LEVEL_BOXES = QUICKTIME_ATOMS | {
+    b"ftyp", b"uuid", b"moof", b"mfra", b"sidx", b"ssix", b"styp", b"pdin", b"meta", b"prft",
+    b"emsg", b"junk", b"PICT",
+}  # fmt: skip
+# What a page, a picture with script or a program carries near its start, whatever its name.
+MARKUP = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<body", b"<iframe", b"<head")
 
 
 # -- content sniffing --------------------------------------------------------------------------
+
+
+def _iso_boxes_ok(head: bytes) -> bool:
+    """Whether the first bytes are a chain of ISO base media boxes: a sane ``ftyp`` (printable
+    brands) followed by boxes a video file has, as far as ``head`` reaches. A page that merely
+    starts with an MP4 header (a polyglot) fails at its second "box"."""
+    size = int.from_bytes(head[0:4], "big")
+    if not 16 <= size <= min(1024, len(head)) or (size - 16) % 4:
+        return False
+    brands = head[8 : min(size, len(head))]
+    if not all(32 <= byte < 127 for byte in brands[:4] + brands[8:]):
+        return False
+    position, boxes = size, 1
+    while position + 8 <= len(head) and boxes < 8:
+        box_size = int.from_bytes(head[position : position + 4], "big")
+        kind = head[position + 4 : position + 8]
+        if kind not in TOP_LEVEL_BOXES:
+            return False
+        if box_size == 1:  # 64-bit size follows
+            if position + 16 > len(head):
+                return True
+            box_size = int.from_bytes(head[position + 8 : position + 16], "big")
+        if box_size == 0:  # the box runs to the end of the file
+            return True
+        if box_size < 8:
+            return False
+        position += box_size
+        boxes += 1
+    return True
 
 
 def sniff_video(head: bytes) -> str | None:
     """The video content type the first bytes of a file show, or None if it is not a video.
 
     MP4/M4V/MOV (ISO base media), WebM/Matroska (EBML) and Ogg are recognised; the name and
-    the type the browser claimed are ignored.
+    the type the browser claimed are ignored. Markup anywhere in the first bytes, or an MP4
+    header followed by something that is not a box, is refused: a video does not carry a page.
     """
+    lowered = head.lower()
+    if any(marker in lowered for marker in MARKUP):
+        return None
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
-        if brand in NOT_VIDEO_BRANDS:
+        if brand in NOT_VIDEO_BRANDS or not _iso_boxes_ok(head):
             return None
         if brand == b"qt  ":
             return "video/quicktime"

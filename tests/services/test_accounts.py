@@ -253,3 +253,28 @@ def test_demo_accounts_are_created_once_with_random_passwords(db):
     for account in created:
         assert accounts.authenticate(account.email, account.password).role == account.role
     assert accounts.ensure_demo_accounts() == []
+
+
+@pytest.mark.parametrize(
+    "twin",
+    [
+        "ｖiewer@example.com",
+        "VIEWER@EXAMPLE.COM",
+        "ｖｉｅｗｅｒ@ｅｘａｍｐｌｅ.ｃｏｍ",
+        " viewer@example.com ",
+    ],
+)
+def test_look_alike_emails_are_the_same_account(db, twin):
+    accounts.register("viewer@example.com", "Viewer", PASSWORD)
+    with pytest.raises(Invalid) as refused:
+        accounts.register(twin, "Twin", PASSWORD + " 2")
+    assert "already exists" in refused.value.fields["email"]
+
+
+@pytest.mark.parametrize(
+    "email", ['"><script>@example.com', "a<b@example.com", "x'y@example.com", "a&b@example.com"]
+)
+def test_addresses_with_markup_in_the_local_part_are_refused(db, email):
+    with pytest.raises(Invalid) as refused:
+        accounts.register(email, "Someone", PASSWORD)
+    assert list(refused.value.fields) == ["email"]

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from limits import RateLimitItemPerHour
 
 from aura.errors import Throttled
-from aura.models import AccessGrant, Video, View, utcnow
+from aura.models import AccessGrant, AuditEvent, Video, View, utcnow
 from aura.services import grants, playback
 from aura.services.visitors import Visitor
 from tests.factories import BROWSER_UA, VIDEO_PASSWORD, make_user
@@ -136,40 +135,52 @@ def test_revoking_a_browser_session(db, make_video):
     assert grants.check(video.id, their_token, theirs)
 
 
-def test_wrong_passwords_throttle_per_video_across_addresses(db, locked_video, here, monkeypatch):
-    monkeypatch.setattr(
-        grants,
-        "WRONG_PASSWORD_LIMITS",
-        (
-            ("ip-video", RateLimitItemPerHour(50)),
-            ("ip", RateLimitItemPerHour(50)),
-            ("video", RateLimitItemPerHour(3)),
-        ),
-    )
-    for number in range(3):
-        with pytest.raises(grants.WrongPassword):
-            grants.unlock(locked_video.id, "guess", viewer(client_ip=f"198.51.100.{number}"))
-    with pytest.raises(Throttled):
+def test_guessing_from_many_addresses_locks_only_unknown_clients(db, locked_video, here):
+    """105 wrong guesses from 21 addresses: unknown clients wait, with the true time; the
+    signed-in viewer, a browser that unlocked before and the supervisor still get in."""
+    for number in range(105):
+        try:
+            grants.unlock(locked_video.id, "guess", viewer(client_ip=f"198.51.{number % 21}.1"))
+        except grants.WrongPassword:
+            continue
+        except Throttled:
+            continue
+    with pytest.raises(Throttled) as unknown:
         grants.unlock(locked_video.id, VIDEO_PASSWORD, viewer(client_ip="203.0.113.9"))
-
-
-def test_wrong_passwords_throttle_per_address_across_videos(db, make_video, here, monkeypatch):
-    monkeypatch.setattr(
-        grants,
-        "WRONG_PASSWORD_LIMITS",
-        (
-            ("ip-video", RateLimitItemPerHour(50)),
-            ("ip", RateLimitItemPerHour(3)),
-            ("video", RateLimitItemPerHour(50)),
-        ),
+    assert 0 < unknown.value.retry_after <= 3600
+    assert "Try again in about" in unknown.value.message
+    member = make_user()
+    assert grants.unlock(locked_video.id, VIDEO_PASSWORD, viewer(user_id=member.id))
+    assert grants.unlock(
+        locked_video.id, VIDEO_PASSWORD, viewer("known-browser"), known_browser=True
     )
-    locked = [make_video(password=f"secret {n}!") for n in range(4)]
-    for video in locked[:3]:
+    assert grants.unlock(locked_video.id, VIDEO_PASSWORD, viewer(supervisor=True))
+    actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert actions.count("video.unlock_throttled") >= 1
+    assert actions.count("video.unlock_throttled") < 10  # once per lockout, not per request
+
+
+def test_wrong_passwords_throttle_per_address_across_videos(db, make_video, here):
+    locked = [make_video(password=f"secret {n}!") for n in range(31)]
+    for video in locked[:30]:
         with pytest.raises(grants.WrongPassword):
             grants.unlock(video.id, "guess", viewer())
     with pytest.raises(Throttled):
-        grants.unlock(locked[3].id, "secret 3!", viewer())
-    assert grants.unlock(locked[3].id, "secret 3!", viewer(client_ip="192.0.2.200"))
+        grants.unlock(locked[30].id, "secret 30!", viewer())
+    assert grants.unlock(locked[30].id, "secret 30!", viewer(client_ip="192.0.2.200"))
+
+
+def test_a_signed_in_viewer_is_limited_per_account(db, locked_video, here):
+    member = make_user()
+    for number in range(10):
+        with pytest.raises(grants.WrongPassword):
+            grants.unlock(
+                locked_video.id, "guess", viewer(user_id=member.id, client_ip=f"10.0.0.{number}")
+            )
+    with pytest.raises(Throttled):
+        grants.unlock(locked_video.id, VIDEO_PASSWORD, viewer(user_id=member.id))
+    # Their guesses held nobody else up.
+    assert grants.unlock(locked_video.id, VIDEO_PASSWORD, viewer(client_ip="192.0.2.99"))
 
 
 def test_progress_rules(db, make_video):

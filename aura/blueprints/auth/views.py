@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, flash, redirect, request, session, url_for
-from flask_limiter import RequestLimit
 from flask_login import current_user, login_required
 
 from aura import sessions
@@ -16,53 +13,29 @@ from aura.blueprints.auth.forms import (
     PasswordCheckForm,
     RegisterForm,
 )
-from aura.errors import Invalid
-from aura.extensions import client_ip, db, limiter, login_manager
+from aura.errors import Invalid, Throttled
+from aura.extensions import client_ip, login_manager
 from aura.forms import EmptyForm, show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import User
 from aura.navigation import current_page, safe_next
-from aura.services import accounts, audit, mfa
+from aura.services import accounts, mfa
 from aura.services.accounts import LoginFailed
 from aura.web import current_visitor
 
 bp = Blueprint("auth", __name__)
 
-# Guessing is throttled per client IP (every attempt) and per account (failed attempts only, so
-# a person who signs in and out often is never locked out by their own successes).
-LOGIN_PER_IP = "20 per minute;300 per day"
-LOGIN_PER_ACCOUNT = "10 per 15 minutes"
-SECOND_FACTOR_PER_ACCOUNT = "10 per 15 minutes"
-REGISTER_PER_IP = "20 per hour"
-ACCOUNT_CHANGES_PER_USER = "10 per 15 minutes"
+# Guessing is throttled in the accounts service (aura.services.throttles): failures only, per
+# browser for one that signed in before, else per account and per address.
 HOME = "catalog.show_home"
 
 
-def _account_key() -> str:
-    """The account a sign-in form names (as typed, case-folded), never stored in clear."""
-    email = (request.form.get("email") or "").strip().casefold()[:320]
-    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
-
-
-def _user_key() -> str:
-    return "user:" + (current_user.get_id() if current_user.is_authenticated else client_ip())
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code == 422
-
-
-def _throttled(limit: RequestLimit) -> None:
-    """Breaches go to the audit trail, so a supervisor sees guessing as it happens."""
-    guessing_sign_in = request.endpoint in ("auth.login", "auth.second_factor")
-    audit.record(
-        "login.throttled" if guessing_sign_in else "auth.throttled",
-        actor_id=current_user.id if current_user.is_authenticated else None,
-        target=request.path,
-        detail={"limit": str(limit.limit)},
-        client_ip=client_ip(),
-    )
-    db.session.commit()
+def _refused(template: str, block: str, form, throttled: Throttled, **context) -> Response:
+    """The form again with the throttle's message and the true Retry-After."""
+    show_errors(form, Invalid(throttled.message))
+    response = render(template, block, form=form, status=429, **context)
+    response.headers["Retry-After"] = str(throttled.retry_after)
+    return response
 
 
 @login_manager.unauthorized_handler
@@ -76,14 +49,6 @@ def _sign_in_first() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_PER_IP, methods=["POST"], on_breach=_throttled)
-@limiter.limit(
-    LOGIN_PER_ACCOUNT,
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    on_breach=_throttled,
-)
 def login() -> Response:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
@@ -91,9 +56,17 @@ def login() -> Response:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data, client_ip())
+            user = accounts.authenticate(
+                form.email.data,
+                form.password.data,
+                client_ip(),
+                device=sessions.trusted_device(form.email.data),
+            )
         except LoginFailed as failed:
             show_errors(form, failed)
+        except Throttled as throttled:
+            form.password.data = ""
+            return _refused("auth/login.html", "login_form", form, throttled, next_url=next_url)
         else:
             return _password_accepted(user, next_url)
     form.password.data = ""
@@ -118,14 +91,6 @@ def _password_accepted(user: User, next_url: str | None) -> Response:
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
-@limiter.limit(LOGIN_PER_IP, methods=["POST"], on_breach=_throttled)
-@limiter.limit(
-    SECOND_FACTOR_PER_ACCOUNT,
-    key_func=sessions.pending_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    on_breach=_throttled,
-)
 def second_factor() -> Response:
     pending = sessions.pending_sign_in()
     if pending is None:
@@ -143,11 +108,18 @@ def second_factor() -> Response:
             else:
                 sessions.start(user, current_visitor(), second_factor=True)
                 return _show_recovery_codes(codes, pending.next_url or url_for(HOME))
-        elif accounts.verify_second_factor(user.id, form.code.data, client_ip()):
-            sessions.start(user, current_visitor(), second_factor=True)
-            flash(f"Welcome back, {user.display_name}.", "success")
-            return hx_redirect(pending.next_url or url_for(HOME))
         else:
+            device = sessions.trusted_device(user.email)
+            try:
+                passed = accounts.verify_second_factor(
+                    user.id, form.code.data, client_ip(), device=device
+                )
+            except Throttled as throttled:
+                return _refused("auth/mfa.html", "mfa_form", form, throttled, setup=None)
+            if passed:
+                sessions.start(user, current_visitor(), second_factor=True)
+                flash(f"Welcome back, {user.display_name}.", "success")
+                return hx_redirect(pending.next_url or url_for(HOME))
             form.code.errors.append("That code is not right. Type the newest code from your app.")
     return render(
         "auth/mfa.html",
@@ -173,7 +145,6 @@ def _show_recovery_codes(codes: list[str], continue_url: str) -> Response:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(REGISTER_PER_IP, methods=["POST"], on_breach=_throttled)
 def register() -> Response:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
@@ -183,6 +154,11 @@ def register() -> Response:
         try:
             user = accounts.register(
                 form.email.data, form.display_name.data, form.password.data, client_ip()
+            )
+        except Throttled as throttled:
+            form.password.data = ""
+            return _refused(
+                "auth/register.html", "register_form", form, throttled, next_url=next_url
             )
         except Invalid as invalid:
             show_errors(form, invalid)
@@ -212,13 +188,6 @@ def logout() -> Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    ACCOUNT_CHANGES_PER_USER,
-    key_func=_user_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    on_breach=_throttled,
-)
 def account() -> Response:
     forms = {
         "password": PasswordChangeForm(prefix="pw"),

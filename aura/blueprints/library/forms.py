@@ -6,11 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from aura.services.library import REVIEW_MAX
+from aura.services.library import REVIEW_MAX, SCORE_MESSAGE
 
 
 class RatingForm(FlaskForm):
     """A score of 1 to 10 (ten radio buttons drawn as stars) and an optional review."""
 
-    score = StringField("Your rating", [Length(max=8)])
+    score = StringField("Your rating", [Length(max=8, message=SCORE_MESSAGE)])
     review = TextAreaField("Review", [Length(max=REVIEW_MAX * 4)])

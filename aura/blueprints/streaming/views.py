@@ -23,6 +23,7 @@ from aura.web import current_visitor
 bp = Blueprint("streaming", __name__)
 
 SESSION_GRANTS = "grants"
+SESSION_UNLOCKED = "unlocked"  # videos this browser unlocked before (it is known to them)
 MAX_SESSION_GRANTS = 16  # the cookie must stay small: the oldest grants make room
 
 
@@ -95,8 +96,14 @@ def unlock_video(video_id: uuid.UUID) -> Response:
     if not form.validate():
         video = grants.watchable_video(video_id, include_hidden=visitor.sees_hidden)
         return _unlock_page(video, form, status=422)
+    unlocked = session.get(SESSION_UNLOCKED)
+    unlocked = (
+        [key for key in unlocked if isinstance(key, str)] if isinstance(unlocked, list) else []
+    )
     try:
-        token = grants.unlock(video_id, form.password.data or "", visitor)
+        token = grants.unlock(
+            video_id, form.password.data or "", visitor, known_browser=str(video_id) in unlocked
+        )
     except grants.WrongPassword as wrong:
         show_errors(form, wrong)
         return _unlock_page(wrong.video, form, status=422)
@@ -107,6 +114,8 @@ def unlock_video(video_id: uuid.UUID) -> Response:
         response.headers["Retry-After"] = str(throttled.retry_after)
         return response
     _remember(video_id, token)
+    earlier = [key for key in unlocked if key != str(video_id)][-15:]
+    session[SESSION_UNLOCKED] = [*earlier, str(video_id)]
     return hx_redirect(url_for("streaming.watch_video", video_id=video_id))
 
 
