@@ -61,6 +61,8 @@ class AuraClient(FlaskClient):
             headers.setdefault("X-CSRFToken", self.csrf_token())
             kwargs["headers"] = headers
         # An empty context: the request pushes (and pops) its own app context and session.
+        # Buffered, so a streamed body is read inside that context too.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:

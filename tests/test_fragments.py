@@ -152,6 +152,73 @@ def _film_options(client, hx):
     return client.get("/supervisor/videos/films?q=heist", headers=hx)
 
 
+def _supervisor(client):
+    login_as(client, make_supervisor())
+
+
+def _films_table(client, hx):
+    _supervisor(client)
+    make_movie("Heist")
+    return client.get("/supervisor/movies?q=heist", headers=hx)
+
+
+def _film_row(client, hx):
+    _supervisor(client)
+    film = make_movie("Heist")
+    return client.post(f"/supervisor/movies/{film.id}/visibility", data={"hidden": "1"}, headers=hx)
+
+
+def _reviewed(client):
+    from aura.extensions import db
+    from aura.models import Rating
+
+    film, author = make_movie("Heist"), make_user()
+    rating = Rating(user_id=author.id, movie_id=film.id, score=7, review="Fine")
+    db.session.add(rating)
+    db.session.commit()
+    return rating
+
+
+def _reviews_table(client, hx):
+    _supervisor(client)
+    _reviewed(client)
+    return client.get("/supervisor/reviews", headers=hx)
+
+
+def _review_row(client, hx):
+    _supervisor(client)
+    rating = _reviewed(client)
+    return client.post(
+        f"/supervisor/reviews/{rating.id}/visibility", data={"hidden": "1"}, headers=hx
+    )
+
+
+def _users_table(client, hx):
+    _supervisor(client)
+    return client.get("/supervisor/users", headers=hx)
+
+
+def _user_row(client, hx):
+    _supervisor(client)
+    other = make_user()
+    return client.post(
+        f"/supervisor/users/{other.id}/role", data={"role": "supervisor"}, headers=hx
+    )
+
+
+def _audit_table(client, hx):
+    _supervisor(client)
+    return client.get("/supervisor/audit", headers=hx)
+
+
+def _reset_form(client, hx):
+    from aura.services import resets
+    from aura.services.visitors import Visitor
+
+    token = resets.issue(make_user().id, Visitor())
+    return client.post(f"/auth/reset/{token}", data={"new_password": "short"}, headers=hx)
+
+
 def _notice(client, hx):
     return client.get("/movies/999999", headers=hx)
 
@@ -172,6 +239,14 @@ SCENARIOS = {
     ("supervisor/video_form.html", "video_form"): _video_form,
     ("supervisor/films_find.html", "film_options"): _film_options,
     ("errors/error.html", "notice"): _notice,
+    ("supervisor/films_list.html", "film_rows"): _films_table,
+    ("supervisor/film_row.html", "film_row"): _film_row,
+    ("supervisor/reviews_list.html", "review_rows"): _reviews_table,
+    ("supervisor/review_row.html", "review_row"): _review_row,
+    ("supervisor/users_list.html", "user_rows"): _users_table,
+    ("supervisor/user_row.html", "user_row"): _user_row,
+    ("supervisor/audit_list.html", "audit_rows"): _audit_table,
+    ("auth/reset_password.html", "reset_form"): _reset_form,
 }
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aura.extensions import db
 from aura.models.base import UTCDateTime, utcnow
+from aura.models.user import User
 
 LIST_NAMES = ("trending", "popular", "top_rated", "upcoming")
 
@@ -87,6 +88,7 @@ class Movie(db.Model):
     genres: Mapped[list[Genre]] = relationship(
         secondary=movie_genre, order_by=Genre.name, lazy="raise"
     )
+    hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
 
     @property
     def year(self) -> int | None:

@@ -46,3 +46,13 @@ class PasswordCheckForm(FlaskForm):
     """A sensitive change (turning two-factor off, new recovery codes) asks for the password."""
 
     password = PasswordField("Current password", PASSWORD_FIELD)
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password", [DataRequired("Choose a new password."), PASSWORD_FIELD[1]]
+    )
+    confirm_password = PasswordField(
+        "Repeat the new password",
+        [DataRequired("Type the new password again."), EqualTo("new_password", "The two differ.")],
+    )

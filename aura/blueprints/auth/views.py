@@ -12,6 +12,7 @@ from aura.blueprints.auth.forms import (
     PasswordChangeForm,
     PasswordCheckForm,
     RegisterForm,
+    ResetPasswordForm,
 )
 from aura.errors import Invalid, Throttled
 from aura.extensions import client_ip, login_manager
@@ -19,7 +20,7 @@ from aura.forms import EmptyForm, show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import User
 from aura.navigation import current_page, safe_next
-from aura.services import accounts, mfa
+from aura.services import accounts, mfa, resets
 from aura.services.accounts import LoginFailed
 from aura.web import current_visitor
 
@@ -174,6 +175,40 @@ def register() -> Response:
         next_url=next_url,
         status=422 if form.is_submitted() else 200,
     )
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response:
+    """Choose a new password from a one-time link a supervisor made."""
+    visitor = current_visitor()
+    reset = resets.find(token, visitor)  # NotFound (gone) or Throttled: the error page says
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = resets.use(token, form.new_password.data, visitor)
+        except Invalid as invalid:
+            show_errors(form, invalid)
+        else:
+            if current_user.is_authenticated:
+                sessions.end(visitor)
+            flash(
+                f"Your password is changed, {user.display_name}. Every browser was signed out: "
+                "sign in with the new password.",
+                "success",
+            )
+            return hx_redirect(url_for("auth.login"))
+    form.new_password.data = form.confirm_password.data = ""
+    response = render(
+        "auth/reset_password.html",
+        "reset_form",
+        form=form,
+        token=token,
+        expires_at=reset.expires_at,
+        status=422 if form.is_submitted() else 200,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link must not leave in a Referer
+    return response
 
 
 @bp.post("/logout")

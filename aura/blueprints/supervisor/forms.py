@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from aura.services import videos
@@ -30,3 +30,18 @@ class EditVideoForm(FlaskForm):
     remove_thumbnail = BooleanField("Remove the thumbnail")
     password = PasswordField("New password", [Length(max=videos.PASSWORD_MAX * TEXT_CAP)])
     remove_password = BooleanField("Remove the password (anyone may watch)")
+
+
+class VisibilityForm(FlaskForm):
+    """Hide (``hidden=1``) or show again (``hidden=0``), with an optional reason."""
+
+    hidden = HiddenField()
+    reason = StringField("Reason (optional)", [Length(max=2000)])
+
+
+class RoleForm(FlaskForm):
+    role = HiddenField()
+
+
+class ActiveForm(FlaskForm):
+    active = HiddenField()
