@@ -80,6 +80,19 @@ def env_hosts(name: str, default: str) -> tuple[str, ...]:
     return hosts
 
 
+def env_flag(name: str, default: bool) -> bool:
+    """``1``/``on``/``true``/``yes`` or ``0``/``off``/``false``/``no``."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise SystemExit(f"AURA_{name} must be 1 or 0 (on or off), not {raw!r}")
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = (env_str(name, default) or default).lower()
     if value not in choices:
@@ -120,6 +133,13 @@ class Config:
         self.VIEW_RETENTION_DAYS = env_int("VIEW_RETENTION_DAYS", 90)
         self.STREAM_OFFLOAD = env_choice("STREAM_OFFLOAD", "none", ("none", "x-accel"))
         self.STREAM_OFFLOAD_PREFIX = env_str("STREAM_OFFLOAD_PREFIX", "/_protected_media/")
+        # Host names this site answers to (werkzeug's TRUSTED_HOSTS): others get a 400, so a
+        # forged Host header cannot make Aura build links to another site. Unset: any host.
+        trusted = env_str("TRUSTED_HOSTS")
+        self.TRUSTED_HOSTS = list(env_hosts("TRUSTED_HOSTS", trusted)) if trusted else None
+        self.HSTS = env_flag("HSTS", False)  # production turns it on: see ProductionConfig
+        self.THREADS = env_int("THREADS", 8, 1, 256)
+        self.REQUEST_LOG = env_flag("REQUEST_LOG", True)  # one JSON line per request
         # Serving processes run the scheduled jobs (scores, purge), once across all of them.
         self.BACKGROUND_JOBS = env_choice("BACKGROUND_JOBS", "on", ("on", "off")) == "on"
         self.SUPERVISOR_MFA = env_choice("SUPERVISOR_MFA", "optional", ("optional", "required"))
@@ -185,6 +205,7 @@ class ProductionConfig(Config):
         super().__init__()
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
+        self.HSTS = env_flag("HSTS", True)
 
 
 class TestingConfig(Config):

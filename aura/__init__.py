@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from aura import cli, extensions, security, sessions, web
+from aura import cli, extensions, requestlog, security, sessions, web
 from aura.blueprints import register_blueprints
 from aura.extensions import MIGRATIONS_DIR
 from config import Config, load_config
@@ -44,6 +44,7 @@ def create_app(config: Config | str | Mapping[str, Any] | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
+    requestlog.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
     web.init_app(app)

@@ -5,6 +5,7 @@ Every command is here, and each is thin: it parses its arguments, calls a servic
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -20,7 +21,17 @@ from aura.clients import tmdb
 from aura.clients.errors import TMDBError
 from aura.errors import AuraError, Invalid
 from aura.extensions import MIGRATIONS_DIR
-from aura.services import accounts, backups, demo, jobs, retention, samples, scores, tmdb_sync
+from aura.services import (
+    accounts,
+    backups,
+    demo,
+    health,
+    jobs,
+    retention,
+    samples,
+    scores,
+    tmdb_sync,
+)
 
 
 def main() -> None:
@@ -74,7 +85,20 @@ def scheduled_jobs() -> list[tuple[str, timedelta, Callable[[], str]]]:
     ]
 
 
-def waitress_serve(app: Flask, host: str, port: int, threads: int) -> None:
+def _log_requests(app: Flask) -> None:
+    """Request lines (JSON) and errors to standard error, where systemd's journal takes them."""
+    logger = logging.getLogger("aura")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+def waitress_serve(app: Flask, host: str, port: int, threads: int | None) -> None:
+    _log_requests(app)
+    threads = threads or app.config["THREADS"]
     if app.config["BACKGROUND_JOBS"]:
         jobs.Scheduler(app, scheduled_jobs(), interval=300).start()
     click.echo(f"Aura is running at http://{host}:{port}/  (Ctrl+C to stop)")
@@ -93,9 +117,9 @@ def waitress_serve(app: Flask, host: str, port: int, threads: int) -> None:
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--threads", type=click.IntRange(1, 256), help="Worker threads (AURA_THREADS, 8).")
 @with_appcontext
-def demo_command(host: str, port: int, threads: int) -> None:
+def demo_command(host: str, port: int, threads: int | None) -> None:
     """Set up the demo site (database, films, accounts, sample videos) and serve it."""
     upgrade_database()
     demo.prepare_site(echo=click.echo, report=echo_report)
@@ -105,10 +129,13 @@ def demo_command(host: str, port: int, threads: int) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--threads", type=click.IntRange(1, 256), help="Worker threads (AURA_THREADS, 8).")
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
+def serve_command(host: str, port: int, threads: int | None) -> None:
     """Serve Aura with waitress (run `aura db upgrade` first)."""
+    problem = health.schema_problem()
+    if problem is not None:
+        raise click.ClickException(problem)
     waitress_serve(current_app._get_current_object(), host, port, threads)
 
 

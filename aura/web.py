@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, g, jsonify, request, session, ur
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import BaseConverter, ValidationError
 
 from aura.errors import AuraError, Throttled
@@ -86,6 +86,7 @@ def current_visitor(browser: bool = False) -> Visitor:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule using it
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(AuraError, _aura_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -93,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ProgrammingError, _database_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)
     app.jinja_env.globals.update(asset=asset, htmx_file=HTMX_FILE, current_page=current_page)
     app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.trim_blocks = True
@@ -135,6 +137,7 @@ def error_response(
             "errors/error.html",
             "notice",
             status=status,
+            code=status,
             title=title,
             message=message,
             action=action,
@@ -142,7 +145,16 @@ def error_response(
         response.headers["HX-Retarget"] = "#notices"
         response.headers["HX-Reswap"] = "beforeend"
         return response
-    return render("errors/error.html", status=status, title=title, message=message, action=action)
+    return render(
+        "errors/error.html", status=status, code=status, title=title, message=message, action=action
+    )
+
+
+def _untrusted_host(_error: SecurityError) -> Response:
+    """A Host header not in AURA_TRUSTED_HOSTS: no page (its links would name that host)."""
+    return Response(
+        "This site does not answer to that host name.\n", status=400, mimetype="text/plain"
+    )
 
 
 def _first_page() -> str:
@@ -202,10 +214,21 @@ def _database_error(error: Exception) -> Response:
 def _unexpected_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_error(error)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception(
+        "unhandled error on %s %s (request %s)", request.method, request.path, g.get("request_id")
+    )
     return error_response(
         500, "Something went wrong", "An unexpected error happened. It has been logged."
     )
+
+
+def readyz() -> Response:
+    """For load balancers: the database (and Redis, when configured) answer."""
+    report = health.ready()
+    response = jsonify(report)
+    response.status_code = 200 if report["status"] == "ok" else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def healthz() -> Response:

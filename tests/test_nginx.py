@@ -49,10 +49,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def site_config(port: int, upstream_port: int, media_dir: str, logs: Path) -> str:
+def self_signed(prefix: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, made for the test (openssl is on every Debian)."""
+    cert, key = prefix / "cert.pem", prefix / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def site_config(
+    ports: tuple[int, int], upstream_port: int, media_dir: str, logs: Path, tls: tuple[Path, Path]
+) -> str:
+    http_port, port = ports
+    cert, key = tls
     text = SITE_CONFIG.read_text()
     replacements = [
-        (r"listen 80;", f"listen 127.0.0.1:{port};"),
+        (r"listen 80;", f"listen 127.0.0.1:{http_port};"),
+        (r"listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;"),
+        (
+            r"ssl_certificate /etc/letsencrypt/live/aura\.example\.org/fullchain\.pem;",
+            f"ssl_certificate {cert};",
+        ),
+        (
+            r"ssl_certificate_key /etc/letsencrypt/live/aura\.example\.org/privkey\.pem;",
+            f"ssl_certificate_key {key};",
+        ),
+        (r"root /var/www/letsencrypt;", f"root {logs};"),
         (r"server 127\.0\.0\.1:8000;", f"server 127.0.0.1:{upstream_port};"),
         (r"alias /var/lib/aura/media/;", f"alias {media_dir.rstrip('/')}/;"),
         (r"access_log /var/log/nginx/aura\.access\.log;", f"access_log {logs / 'access.log'};"),
@@ -88,9 +117,14 @@ http {{
 
 class Nginx:
     def __init__(self, binary: str, prefix: Path, upstream_port: int, media_dir: str) -> None:
-        self.port = free_port()
+        self.port, self.http_port = free_port(), free_port()
         self.prefix = prefix
-        (prefix / "aura.conf").write_text(site_config(self.port, upstream_port, media_dir, prefix))
+        self.cert, key = self_signed(prefix)
+        (prefix / "aura.conf").write_text(
+            site_config(
+                (self.http_port, self.port), upstream_port, media_dir, prefix, (self.cert, key)
+            )
+        )
         (prefix / "nginx.conf").write_text(main_config(prefix))
         command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
         check = subprocess.run(
@@ -102,7 +136,8 @@ class Nginx:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.http_url = f"http://127.0.0.1:{self.http_port}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -155,6 +190,8 @@ def offload(app, monkeypatch):
 
 def viewer(nginx: Nginx, video) -> requests.Session:
     session = requests.Session()
+    session.verify = str(nginx.cert)
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the test certificate
     session.headers["User-Agent"] = BROWSER_UA
     page = session.get(f"{nginx.url}/watch/{video.id}", timeout=30)
     assert page.status_code == 200, page.text
@@ -208,10 +245,12 @@ def test_seeking_through_nginx_with_x_accel(nginx, offload, db, media_dir):
 
 def test_nginx_streams_nothing_without_a_grant(nginx, offload, db, media_dir):
     video = store_video(title="Guarded")
-    refused = requests.get(f"{nginx.url}/stream/{video.id}", timeout=30)
+    refused = requests.get(f"{nginx.url}/stream/{video.id}", timeout=30, verify=str(nginx.cert))
     assert refused.status_code == 403
     assert b"ftyp" not in refused.content
-    direct = requests.get(f"{nginx.url}/_protected_media/{video.storage_key}", timeout=30)
+    direct = requests.get(
+        f"{nginx.url}/_protected_media/{video.storage_key}", timeout=30, verify=str(nginx.cert)
+    )
     assert direct.status_code == 404
     assert b"ftyp" not in direct.content
 
@@ -231,6 +270,8 @@ def test_aura_streams_through_nginx_without_offload(nginx, db, media_dir):
 def test_a_supervisor_uploads_through_nginx(nginx, db, media_dir):
     boss = make_supervisor()
     session = requests.Session()
+    session.verify = str(nginx.cert)
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the test certificate
     session.headers["User-Agent"] = BROWSER_UA
     login = session.get(f"{nginx.url}/auth/login", timeout=30)
     signed_in = session.post(
@@ -254,3 +295,16 @@ def test_a_supervisor_uploads_through_nginx(nginx, db, media_dir):
     video = db.session.scalar(sa.select(Video).where(Video.title == "Via nginx"))
     assert video is not None and video.size == len(sample_bytes())
     assert os.listdir(media_dir) == [video.storage_key]
+
+
+def test_plain_http_is_sent_to_https(nginx):
+    response = requests.get(f"{nginx.http_url}/movies/1?x=1", allow_redirects=False, timeout=30)
+    assert response.status_code == 301
+    assert response.headers["Location"] == "https://127.0.0.1/movies/1?x=1"
+
+
+def test_https_serves_aura_with_its_headers(nginx, db):
+    response = requests.get(f"{nginx.url}/healthz", timeout=30, verify=str(nginx.cert))
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Request-Id"]
