@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import secrets
+from datetime import timedelta
 from functools import cache as memoize
 from urllib.parse import urlencode
 
@@ -97,6 +98,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/readyz", "readyz", readyz)
     app.jinja_env.globals.update(asset=asset, htmx_file=HTMX_FILE, current_page=current_page)
     app.jinja_env.filters["timecode"] = timecode
+    app.jinja_env.filters["ago"] = ago
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -107,6 +109,16 @@ def timecode(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def ago(delta: timedelta) -> str:
+    """``less than an hour ago``, ``5 hours ago``, ``3 days ago``."""
+    hours = int(delta.total_seconds() // 3600)
+    if hours < 1:
+        return "less than an hour ago"
+    if hours < 48:
+        return f"{hours} hours ago"
+    return f"{hours // 24} days ago"
 
 
 def asset(filename: str) -> str:

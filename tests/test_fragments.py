@@ -219,6 +219,11 @@ def _reset_form(client, hx):
     return client.post(f"/auth/reset/{token}", data={"new_password": "short"}, headers=hx)
 
 
+def _backup_status(client, hx):
+    _supervisor(client)
+    return client.get("/supervisor/backups", headers=hx)
+
+
 def _notice(client, hx):
     return client.get("/movies/999999", headers=hx)
 
@@ -247,6 +252,7 @@ SCENARIOS = {
     ("supervisor/user_row.html", "user_row"): _user_row,
     ("supervisor/audit_list.html", "audit_rows"): _audit_table,
     ("auth/reset_password.html", "reset_form"): _reset_form,
+    ("supervisor/backups_list.html", "backup_status"): _backup_status,
 }
 
 

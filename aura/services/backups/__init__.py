@@ -26,6 +26,11 @@ from aura.services.backups.restoring import RestoreResult, inspect, restore
 from aura.services.backups.retention import prune as _prune
 
 
+def running(dest: str) -> bool:
+    """Whether a backup is being made in ``dest`` right now (by any process)."""
+    return os.path.isdir(dest) and archive.busy(dest)
+
+
 def prune(dest: str, keep_daily: int, keep_weekly: int) -> list[str]:
     """Apply the retention policy to ``dest`` without making a backup; the deleted names."""
     dest = os.path.abspath(dest)
@@ -49,5 +54,6 @@ __all__ = [
     "newest_age",
     "prune",
     "restore",
+    "running",
     "verify",
 ]

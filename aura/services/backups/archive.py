@@ -330,6 +330,23 @@ def locked(dest: str) -> Iterator[None]:
         os.close(fd)
 
 
+def busy(dest: str) -> bool:
+    """Whether a backup (or pruning) holds the folder's lock right now, in any process."""
+    path = os.path.join(dest, LOCK)
+    if not os.path.exists(path):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def remove_leftovers(dest: str) -> None:
     """Remove what an interrupted backup or deletion left (call only while holding the lock)."""
     for entry in os.scandir(dest):
