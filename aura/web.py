@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
 from functools import cache as memoize
 
 from flask import Flask, Response, current_app, g, jsonify, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
@@ -93,6 +95,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals.update(asset=asset, htmx_file=HTMX_FILE, current_page=current_page)
     app.jinja_env.filters["timecode"] = timecode
+    app.jinja_env.filters["prose"] = prose
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -103,6 +106,47 @@ def timecode(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+_LINK = re.compile(
+    r"\[([^\]\n]{1,300})\]\((https?://[^\s()<>]{1,2000})\)|(https?://[^\s<>\"]{1,2000})"
+)
+_CODE = re.compile(r"`([^`\n]{1,300})`")
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.{1,300}?)(?<=\S)\1")
+_HEADING = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
+_TRAILING = ".,;:!?)'"
+
+
+def _inline(raw: str) -> str:
+    text = str(escape(raw))
+    text = _CODE.sub(r"<code>\1</code>", text)
+    text = _EMPHASIS.sub(r"<strong>\2</strong>", text)
+    return text.replace("\n", "<br>\n")
+
+
+def _paragraph(raw: str) -> str:
+    out, position = [], 0
+    for match in _LINK.finditer(raw):
+        text, url, bare = match.groups()
+        end = match.end()
+        if bare:
+            url = text = bare.rstrip(_TRAILING)
+            end = match.start() + len(url)
+        out.append(_inline(raw[position : match.start()]))
+        out.append(f'<a href="{escape(url)}" rel="nofollow noopener noreferrer">{escape(text)}</a>')
+        position = end
+    out.append(_inline(raw[position:]))
+    return "<p>" + "".join(out) + "</p>"
+
+
+def prose(text: str | None) -> Markup:
+    """Text a person typed (a video's description) as HTML: everything escaped, paragraphs on
+    blank lines, line breaks kept, bare http(s) addresses as links, and the few Markdown marks
+    people type anyway (`code`, **bold**, [text](address), # headings) not shown raw. Never
+    the typed HTML itself."""
+    raw = _HEADING.sub("", (text or "").replace("\r\n", "\n"))
+    paragraphs = [part.strip() for part in re.split(r"\n[ \t]*\n", raw) if part.strip()]
+    return Markup("\n".join(_paragraph(part) for part in paragraphs))  # noqa: S704 - escaped
 
 
 def asset(filename: str) -> str:

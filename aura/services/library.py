@@ -336,6 +336,18 @@ def log_watch(
     return entry, True
 
 
+def days_watched(user_id: int, movie_id: int, limit: int = 5) -> list[date]:
+    """The latest days the user logged this film, newest first (the film page shows them)."""
+    return list(
+        db.session.scalars(
+            sa.select(DiaryEntry.watched_on)
+            .where(DiaryEntry.user_id == user_id, DiaryEntry.movie_id == movie_id)
+            .order_by(DiaryEntry.watched_on.desc())
+            .limit(limit)
+        )
+    )
+
+
 def remove_diary_entry(user_id: int, entry_id: int) -> DiaryEntry:
     """Remove one of the user's own diary entries (another user's is not there). Commits."""
     entry = db.session.get(DiaryEntry, entry_id) if values.is_id(entry_id) else None

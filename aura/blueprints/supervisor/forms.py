@@ -30,3 +30,11 @@ class EditVideoForm(FlaskForm):
     remove_thumbnail = BooleanField("Remove the thumbnail")
     password = PasswordField("New password", [Length(max=videos.PASSWORD_MAX * TEXT_CAP)])
     remove_password = BooleanField("Remove the password (anyone may watch)")
+
+
+class CaptionForm(FlaskForm):
+    """A subtitle file and its language; the captions service checks the file's content."""
+
+    file = FileField("Subtitle file (WebVTT or SRT)")
+    language = StringField("Language code", [Length(max=100)])
+    label = StringField("Label", [Length(max=400)])
