@@ -185,8 +185,11 @@
 
   function here() { return location.pathname + location.search; }
 
-  function saveScroll() {
-    try { sessionStorage.setItem(SCROLL_KEY + here(), String(Math.round(window.scrollY))); } catch (error) { /* storage off */ }
+  // htmx says which address the page it saves belongs to: on Back, the address bar already
+  // shows the page being restored while the one being left is saved.
+  function saveScroll(event) {
+    var path = (event && event.detail && event.detail.path) || here();
+    try { sessionStorage.setItem(SCROLL_KEY + path, String(Math.round(window.scrollY))); } catch (error) { /* storage off */ }
   }
 
   function restoreScroll() {
