@@ -107,7 +107,9 @@ def photograph(url: str, out: str) -> None:
             for name, path in PAGES.items():
                 page.goto(path)
                 if name == "player":
-                    page.wait_for_function("() => document.querySelector('#player').readyState >= 2")
+                    page.wait_for_function(
+                        "() => document.querySelector('#player').readyState >= 2"
+                    )
                     page.evaluate(
                         "() => new Promise(done => { const v = document.querySelector('#player');"
                         " v.addEventListener('seeked', done, {once: true}); v.currentTime = 4; })"

@@ -139,7 +139,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(browser, live_server) -> Iterator:
-    """A page 390 × 844 CSS pixels wide, with a phone's touch screen."""
+    """A page 390 by 844 CSS pixels, with a phone's touch screen."""
     errors: list[str] = []
     page = new_page(browser, live_server, errors, viewport=PHONE, has_touch=True, is_mobile=True)
     yield page

@@ -56,7 +56,9 @@ def test_register_rate_reload_watchlist_and_find_it_in_the_library(page, db):
 
 def test_anonymous_watchlist_click_signs_in_and_is_done_on_the_film(page, db):
     user = make_user(email="back@example.com", display_name="Returning")
-    films = [make_movie(f"Row Film {number:02d}", popular_score=100 - number) for number in range(30)]
+    films = [
+        make_movie(f"Row Film {number:02d}", popular_score=100 - number) for number in range(30)
+    ]
     page.goto("/rows/popular")
     card = page.locator(".card", has_text="Row Film 03")
     card.get_by_role("button", name=re.compile("Watchlist")).click()
