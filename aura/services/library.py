@@ -348,14 +348,16 @@ def days_watched(user_id: int, movie_id: int, limit: int = 5) -> list[date]:
     )
 
 
-def remove_diary_entry(user_id: int, entry_id: int) -> DiaryEntry:
-    """Remove one of the user's own diary entries (another user's is not there). Commits."""
+def remove_diary_entry(user_id: int, entry_id: int) -> Movie:
+    """Remove one of the user's own diary entries (another user's is not there); returns its
+    film. Commits."""
     entry = db.session.get(DiaryEntry, entry_id) if values.is_id(entry_id) else None
     if entry is None or entry.user_id != user_id:
         raise NotFound("That diary entry is not there any more.")
+    movie = entry.movie
     db.session.delete(entry)
     db.session.commit()
-    return entry
+    return movie
 
 
 def diary_page(
@@ -392,9 +394,9 @@ def diary_page(
             .subquery()
         )
         firsts = dict(
-            db.session.execute(sa.select(ranked.c.movie_id, ranked.c.id).where(ranked.c.n == 1))
-            .tuples()
-            .all()
+            db.session.execute(
+                sa.select(ranked.c.movie_id, ranked.c.id).where(ranked.c.n == 1)
+            ).all()
         )
     months: list[DiaryMonth] = []
     for entry in entries:

@@ -173,10 +173,10 @@ def log_watch() -> Response:
 @bp.post("/diary/<id:entry_id>/delete")
 @login_required
 def delete_diary_entry(entry_id: int) -> Response:
-    entry = library.remove_diary_entry(current_user.id, entry_id)
+    movie = library.remove_diary_entry(current_user.id, entry_id)
     if is_partial():
         return _removed()
-    flash(f"Removed {entry.movie.title} from your diary.", "info")
+    flash(f"Removed {movie.title} from your diary.", "info")
     return redirect(back(url_for("library.show_library", show="diary")), 303)
 
 
