@@ -177,7 +177,7 @@ def test_a_refused_caption_upload_says_why_beside_each_field(client, db, media_d
         f"/supervisor/videos/{video.id}/captions",
         data={
             "caption-language": "??",
-            "caption-file": (__import__("io").BytesIO(b"<html>"), "x.vtt"),
+            "caption-file": (io.BytesIO(b"<html>"), "x.vtt"),
         },
         headers=hx,
     )
