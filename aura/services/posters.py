@@ -37,7 +37,7 @@ def _title_lines(title: str) -> list[str]:
 
 def poster_version(movie: Movie) -> str:
     """Changes whenever what the poster shows changes, for cache-busting URLs."""
-    basis = f"{movie.title}|{movie.year}|{movie.director}|v3"
+    basis = f"{movie.title}|{movie.year}|{movie.director}|v4"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:10]
 
 
@@ -126,7 +126,7 @@ def render_svg(movie: Movie) -> str:
         "</linearGradient></defs>"
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="url(#g)"/>'
         f"{motif}"
-        f'<text x="276" y="70" text-anchor="end" font-family="system-ui, sans-serif" '
+        f'<text x="24" y="70" font-family="system-ui, sans-serif" '
         f'font-size="40" font-weight="800" fill="#f5f1e8" fill-opacity="0.85">{decade}</text>'
         '<text font-family="Georgia, \'Times New Roman\', serif" font-weight="700" '
         f'font-size="{TITLE_SIZE}" fill="#f5f1e8">{title}</text>'
