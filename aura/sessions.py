@@ -7,6 +7,11 @@ every session (password change or reset, "sign out everywhere", deactivation) re
 user's rows; and the row carries the absolute and idle lifetimes the server enforces. Access
 grants given to a signed-in user end with that user's sessions.
 
+A signed-out visitor who presses + or a star is sent to sign in; what they were doing waits in
+the (signed) cookie as a one-time "after sign-in" action that survives signing in, and the film
+page performs it with a POST (``remember_after_sign_in``, ``after_sign_in``,
+``take_after_sign_in``).
+
 Signing in with a second factor has two steps: ``begin_second_factor`` keeps the half-done
 sign-in in the cookie for a few minutes, ``pending_sign_in`` reads it back. The two-factor gate
 (a supervisor at a site that requires it sets it up before anything else) runs before every
@@ -51,6 +56,9 @@ SID = "sid"  # the cookie's login token
 SECOND_FACTOR = "mfa"  # whether this sign-in passed a second factor
 PENDING = "pending"  # a sign-in waiting for its second factor
 PENDING_SECONDS = 300
+AFTER_SIGN_IN = "after_sign_in"  # what a signed-out visitor was doing when sent to sign in
+AFTER_SIGN_IN_SECONDS = 900
+AFTER_SIGN_IN_KINDS = ("watchlist", "rate")
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute per browser
 MAX_TOKEN = 128
 # Pages a supervisor who must set up two-factor sign-in may still open.
@@ -211,8 +219,11 @@ def start(user: User, visitor: Visitor, *, second_factor: bool = False) -> None:
         client_ip=visitor.client_ip,
     )
     db.session.commit()
+    waiting = session.get(AFTER_SIGN_IN)
     session.clear()
     g.pop("csrf_token", None)  # a token made earlier in this request belongs to the old session
+    if waiting is not None:
+        session[AFTER_SIGN_IN] = waiting
     login_user(user, fresh=True)
     session[SID] = token
     session[SECOND_FACTOR] = second_factor
@@ -349,7 +360,10 @@ def begin_second_factor(user: User, next_url: str | None, secret: str | None) ->
     The pre-sign-in session ends here. A new secret to enrol (``secret``) only ever sits in
     this signed, HttpOnly cookie until the person proves their app has it.
     """
+    waiting = session.get(AFTER_SIGN_IN)
     session.clear()
+    if waiting is not None:
+        session[AFTER_SIGN_IN] = waiting
     session[PENDING] = {
         "uid": user.id,
         "fp": _fingerprint(user),
@@ -380,6 +394,54 @@ def pending_sign_in() -> PendingSignIn | None:
 
 def forget_pending() -> None:
     session.pop(PENDING, None)
+
+
+# -- what a visitor was doing when they were sent to sign in ------------------------------------
+
+
+@dataclass(frozen=True)
+class AfterSignIn:
+    kind: str  # "watchlist" (put the film on it) or "rate" (give it ``value``)
+    movie_id: int
+    value: int
+
+
+def remember_after_sign_in(kind: str, movie_id: int, value: int) -> None:
+    """Keep what a signed-out visitor was doing, to do it once they have signed in."""
+    if kind not in AFTER_SIGN_IN_KINDS:
+        raise ValueError(kind)
+    session[AFTER_SIGN_IN] = {
+        "kind": kind,
+        "movie": movie_id,
+        "value": value,
+        "at": int(time.time()),
+    }
+
+
+def _read_after_sign_in(data: object) -> AfterSignIn | None:
+    if not isinstance(data, dict) or data.get("kind") not in AFTER_SIGN_IN_KINDS:
+        return None
+    at, movie_id, value = data.get("at"), data.get("movie"), data.get("value")
+    if not all(
+        isinstance(item, int) and not isinstance(item, bool) for item in (at, movie_id, value)
+    ):
+        return None
+    if time.time() - at > AFTER_SIGN_IN_SECONDS or not 0 < movie_id < 2**63:
+        return None
+    return AfterSignIn(data["kind"], movie_id, value)
+
+
+def after_sign_in(movie_id: int) -> AfterSignIn | None:
+    """The action waiting for this film, once the visitor has signed in (it is not taken)."""
+    if not current_user.is_authenticated:
+        return None
+    action = _read_after_sign_in(session.get(AFTER_SIGN_IN))
+    return action if action is not None and action.movie_id == movie_id else None
+
+
+def take_after_sign_in() -> AfterSignIn | None:
+    """The waiting action, removed from the cookie: it is done once at most."""
+    return _read_after_sign_in(session.pop(AFTER_SIGN_IN, None))
 
 
 def _second_factor_gate() -> Response | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from functools import cache as memoize
@@ -14,9 +15,10 @@ from urllib.parse import urlencode
 from flask import Flask, Response, current_app, g, jsonify, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, SecurityError
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter
 
 from aura.errors import AuraError, Throttled
 from aura.extensions import client_ip
@@ -24,7 +26,6 @@ from aura.htmx import is_partial, render
 from aura.navigation import current_page
 from aura.services import health
 from aura.services.cursors import BadCursor
-from aura.services.values import MAX_ID
 from aura.services.visitors import Visitor
 
 log = logging.getLogger(__name__)
@@ -40,19 +41,19 @@ BROWSER_KEY = "browser"  # this browser's random key in the session cookie (bind
 
 
 class IdConverter(BaseConverter):
-    """``<id:movie_id>``: a row id in ASCII digits that a table can hold, else 404.
+    """``<id:movie_id>``: a row id in canonical ASCII digits (no sign, no leading zero), at
+    most 18 of them, else 404.
 
     werkzeug's ``int`` converter matches ``\\d``, which takes Unicode digits, and lets numbers
-    past 64 bits through to the database driver.
+    past 64 bits through to the database driver. Bounding the digits in the pattern itself
+    (every 18-digit number fits in 63 bits) means a path that is not an id matches no rule,
+    so it is a 404 even where the same path has rules for other methods.
     """
 
-    regex = r"[0-9]{1,19}"
+    regex = r"[1-9][0-9]{0,17}"
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if not 0 < number <= MAX_ID:
-            raise ValidationError()
-        return number
+        return int(value)
 
     def to_url(self, value: int) -> str:
         return str(int(value))
@@ -99,6 +100,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(asset=asset, htmx_file=HTMX_FILE, current_page=current_page)
     app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["prose"] = prose
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -119,6 +121,47 @@ def ago(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours} hours ago"
     return f"{hours // 24} days ago"
+
+
+_LINK = re.compile(
+    r"\[([^\]\n]{1,300})\]\((https?://[^\s()<>]{1,2000})\)|(https?://[^\s<>\"]{1,2000})"
+)
+_CODE = re.compile(r"`([^`\n]{1,300})`")
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.{1,300}?)(?<=\S)\1")
+_HEADING = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
+_TRAILING = ".,;:!?)'"
+
+
+def _inline(raw: str) -> str:
+    text = str(escape(raw))
+    text = _CODE.sub(r"<code>\1</code>", text)
+    text = _EMPHASIS.sub(r"<strong>\2</strong>", text)
+    return text.replace("\n", "<br>\n")
+
+
+def _paragraph(raw: str) -> str:
+    out, position = [], 0
+    for match in _LINK.finditer(raw):
+        text, url, bare = match.groups()
+        end = match.end()
+        if bare:
+            url = text = bare.rstrip(_TRAILING)
+            end = match.start() + len(url)
+        out.append(_inline(raw[position : match.start()]))
+        out.append(f'<a href="{escape(url)}" rel="nofollow noopener noreferrer">{escape(text)}</a>')
+        position = end
+    out.append(_inline(raw[position:]))
+    return "<p>" + "".join(out) + "</p>"
+
+
+def prose(text: str | None) -> Markup:
+    """Text a person typed (a video's description) as HTML: everything escaped, paragraphs on
+    blank lines, line breaks kept, bare http(s) addresses as links, and the few Markdown marks
+    people type anyway (`code`, **bold**, [text](address), # headings) not shown raw. Never
+    the typed HTML itself."""
+    raw = _HEADING.sub("", (text or "").replace("\r\n", "\n"))
+    paragraphs = [part.strip() for part in re.split(r"\n[ \t]*\n", raw) if part.strip()]
+    return Markup("\n".join(_paragraph(part) for part in paragraphs))  # noqa: S704 - escaped
 
 
 def asset(filename: str) -> str:

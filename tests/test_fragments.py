@@ -224,6 +224,42 @@ def _backup_status(client, hx):
     return client.get("/supervisor/backups", headers=hx)
 
 
+def _search_page(client, hx):
+    make_movie("Heist")
+    return client.get("/search?q=heist", headers={**hx, "HX-Target": "main"})
+
+
+def _diary_log(client, hx):
+    login_as(client, make_user())
+    film = make_movie()
+    return client.post(
+        "/library/diary", data={"movie": str(film.id), "watched_on": "2020-02-02"}, headers=hx
+    )
+
+
+def _diary_items(client, hx):
+    login_as(client, make_user())
+    return client.get("/library?show=diary", headers=hx)
+
+
+def _rating_item(client, hx):
+    login_as(client, make_user())
+    film = make_movie()
+    return client.post(
+        f"/library/ratings/{film.id}", data={"score": "7", "place": "library"}, headers=hx
+    )
+
+
+def _captions(client, hx):
+    login_as(client, make_supervisor())
+    video = store_video(title="Captioned")
+    return client.post(
+        f"/supervisor/videos/{video.id}/captions",
+        data={"caption-language": "not a language"},
+        headers=hx,
+    )
+
+
 def _notice(client, hx):
     return client.get("/movies/999999", headers=hx)
 
@@ -243,6 +279,11 @@ SCENARIOS = {
     ("streaming/video_unlock.html", "unlock"): _unlock,
     ("supervisor/video_form.html", "video_form"): _video_form,
     ("supervisor/films_find.html", "film_options"): _film_options,
+    ("catalog/movies_search.html", "search_page"): _search_page,
+    ("library/diary_log.html", "diary_log"): _diary_log,
+    ("library/library_show.html", "diary_items"): _diary_items,
+    ("library/rating_item.html", "rating_item"): _rating_item,
+    ("supervisor/video_form.html", "captions"): _captions,
     ("errors/error.html", "notice"): _notice,
     ("supervisor/films_list.html", "film_rows"): _films_table,
     ("supervisor/film_row.html", "film_row"): _film_row,

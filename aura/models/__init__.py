@@ -11,19 +11,21 @@ from aura.models.analytics import (
     VisitorSalt,
 )
 from aura.models.base import UTCDateTime, utcnow
-from aura.models.library import Rating, WatchlistEntry
+from aura.models.library import DiaryEntry, Rating, WatchlistEntry
 from aura.models.movie import LIST_NAMES, Genre, ListEntry, Movie, movie_genre
 from aura.models.session import LoginSession, PasswordReset
 from aura.models.sync import SyncRun
 from aura.models.user import ROLES, User
-from aura.models.video import AccessGrant, PlaybackProgress, Video
+from aura.models.video import AccessGrant, Caption, PlaybackProgress, Video
 
 __all__ = [
     "LIST_NAMES",
     "ROLES",
     "AccessGrant",
     "AuditEvent",
+    "Caption",
     "DailyVisit",
+    "DiaryEntry",
     "FilmHour",
     "Genre",
     "JobRun",

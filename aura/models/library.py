@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,4 +51,30 @@ class Rating(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
+    movie: Mapped[Movie] = relationship()
+
+
+class DiaryEntry(db.Model):
+    """One day a user watched a film: logged by the player past 90%, or by the user.
+
+    At most one entry per film and day; a later entry of the same film is a rewatch (decided
+    when the diary is read, so removing the first one makes the next one the first watch).
+    """
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "user_id", "movie_id", "watched_on", name="uq_diary_entry_user_movie_day"
+        ),
+        sa.CheckConstraint("source IN ('playback', 'manual')", name="source"),
+        sa.Index("ix_diary_entry_user_watched", "user_id", "watched_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    movie_id: Mapped[int] = mapped_column(sa.ForeignKey("movie.id", ondelete="CASCADE"), index=True)
+    watched_on: Mapped[date] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(10), default="manual")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
     movie: Mapped[Movie] = relationship()

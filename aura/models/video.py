@@ -84,3 +84,19 @@ class PlaybackProgress(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     video: Mapped[Video] = relationship()
+
+
+class Caption(db.Model):
+    """A WebVTT subtitle file of a video in one language, stored in the media folder."""
+
+    __tablename__ = "caption"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("video.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(35))  # a BCP 47 tag, such as "en" or "pt-BR"
+    label: Mapped[str] = mapped_column(sa.String(100))
+    storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

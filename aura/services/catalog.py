@@ -63,23 +63,40 @@ def _today():
     return datetime.now(UTC).date()
 
 
+ROW_PAGE = 24
+UNTIL_LIMIT = 10 * ROW_PAGE  # the most cards a page reloaded with ``until=`` shows
+
+
 def row_page(
-    name: str, after: str | None = None, limit: int = 24, include_hidden: bool = False
+    name: str,
+    after: str | None = None,
+    limit: int = ROW_PAGE,
+    include_hidden: bool = False,
+    until: str | None = None,
 ) -> Page:
-    """One page of a catalog row, continuing after ``after`` (a cursor from the previous page)."""
+    """One page of a catalog row, continuing after ``after`` (a cursor from the previous page),
+    or every card up to ``until`` (at most UNTIL_LIMIT)."""
     spec = get_row(name)
+    if until:
+        limit = UNTIL_LIMIT
     if has_list(name):
-        return _list_page(name, after, limit, include_hidden)
+        return _list_page(name, after, limit, include_hidden, until)
     stmt = sa.select(Movie).where(visibility.films(include_hidden))
     if name == "upcoming":
         stmt = stmt.where(Movie.release_date > _today())
     elif name == "trending":  # only what visitors opened this week: never a copy of Popular
         stmt = stmt.where(Movie.trending_score > 0)
-    return cursors.paginate(stmt, spec.column, Movie.id, spec.kind, spec.descending, after, limit)
+    return cursors.paginate(
+        stmt, spec.column, Movie.id, spec.kind, spec.descending, after, limit, until
+    )
 
 
 def genre_page(
-    slug: str, after: str | None = None, limit: int = 24, include_hidden: bool = False
+    slug: str,
+    after: str | None = None,
+    limit: int = ROW_PAGE,
+    include_hidden: bool = False,
+    until: str | None = None,
 ) -> tuple[Genre, Page]:
     genre = db.session.scalar(sa.select(Genre).where(Genre.slug == slug))
     if genre is None:
@@ -89,8 +106,10 @@ def genre_page(
         .join(movie_genre, movie_genre.c.movie_id == Movie.id)
         .where(movie_genre.c.genre_id == genre.id, visibility.films(include_hidden))
     )
+    if until:
+        limit = UNTIL_LIMIT
     return genre, cursors.paginate(
-        stmt, Movie.popular_score, Movie.id, "number", True, after, limit
+        stmt, Movie.popular_score, Movie.id, "number", True, after, limit, until
     )
 
 
@@ -109,13 +128,17 @@ def forget_list(name: str) -> None:
     cache.delete(f"catalog:has-list:{name}")
 
 
-def _list_page(name: str, after: str | None, limit: int, include_hidden: bool) -> Page:
+def _list_page(
+    name: str, after: str | None, limit: int, include_hidden: bool, until: str | None = None
+) -> Page:
     stmt = (
         sa.select(Movie)
         .join(ListEntry, ListEntry.movie_id == Movie.id)
         .where(ListEntry.list_name == name, visibility.films(include_hidden))
     )
-    return cursors.paginate(stmt, ListEntry.rank, ListEntry.id, "number", False, after, limit)
+    return cursors.paginate(
+        stmt, ListEntry.rank, ListEntry.id, "number", False, after, limit, until
+    )
 
 
 def home_rows(limit: int = 18, include_hidden: bool = False) -> list[tuple[RowSpec, Page]]:

@@ -26,6 +26,7 @@ from aura.extensions import db
 class Page:
     items: Sequence[Any]
     next_cursor: str | None  # None on the last page
+    last_cursor: str | None = None  # the last item's, also on the last page (for ``until``)
 
 
 BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
@@ -117,6 +118,14 @@ def order(key: Any, id_column: Any, descending: bool) -> tuple[Any, Any]:
     return key.asc(), id_column.asc()
 
 
+def _rows(stmt: sa.Select, key: Any, id_column: Any, descending: bool, limit: int) -> list:
+    return db.session.execute(
+        stmt.add_columns(key.label("cursor_key"), id_column.label("cursor_id"))
+        .order_by(*order(key, id_column, descending))
+        .limit(limit)
+    ).all()
+
+
 def paginate(
     stmt: sa.Select,
     key: Any,
@@ -125,21 +134,36 @@ def paginate(
     descending: bool,
     after: str | None,
     limit: int,
+    until: str | None = None,
 ) -> Page:
     """One page of ``stmt``'s first entity in ``(key, id)`` order, continuing after ``after``.
 
-    Fetches one row more than the page holds to know whether another page follows.
+    Fetches one row more than the page holds to know whether another page follows. With
+    ``until`` (a cursor of this list) the page is every item from the start up to and including
+    that one, at most ``limit``: a page reloaded after infinite scroll shows what it showed.
     """
+    if until:
+        return _until(stmt, key, id_column, kind, descending, until, limit)
     condition = keyset_condition(key, id_column, kind, descending, after)
     if condition is not None:
         stmt = stmt.where(condition)
-    rows = db.session.execute(
-        stmt.add_columns(key.label("cursor_key"), id_column.label("cursor_id"))
-        .order_by(*order(key, id_column, descending))
-        .limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode(kind, rows[-1].cursor_key, rows[-1].cursor_id)
-    return Page([row[0] for row in rows], next_cursor)
+    rows = _rows(stmt, key, id_column, descending, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = encode(kind, rows[-1].cursor_key, rows[-1].cursor_id) if rows else None
+    return Page([row[0] for row in rows], last if more else None, last)
+
+
+def _until(stmt, key, id_column, kind, descending, until: str, limit: int) -> Page:
+    value, last_id = decode(until, kind)
+    row = sa.tuple_(key, id_column)
+    bound = sa.tuple_(sa.literal(value, key.type), sa.literal(last_id))
+    rows = _rows(
+        stmt.where(row >= bound if descending else row <= bound), key, id_column, descending, limit
+    )
+    if not rows:
+        return Page([], None, None)
+    last = encode(kind, rows[-1].cursor_key, rows[-1].cursor_id)
+    after_last = keyset_condition(key, id_column, kind, descending, last)
+    more = db.session.execute(stmt.where(after_last).limit(1)).first() is not None
+    return Page([row[0] for row in rows], last if more else None, last)

@@ -1,4 +1,4 @@
-"""The personal library: watchlist, ratings and reviews, and videos to continue watching.
+"""The personal library: watchlist, ratings and reviews, the diary of films watched.
 
 Every function takes the acting user's id from the caller's session, never from the request, so
 one person can only ever change their own watchlist and ratings.
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from aura.errors import Invalid
+from aura.errors import Invalid, NotFound
 from aura.extensions import db
-from aura.models import Movie, Rating, WatchlistEntry
+from aura.models import DiaryEntry, Movie, Rating, WatchlistEntry, utcnow
 from aura.services import catalog, cursors, scores, values, visibility
 from aura.services.cursors import Page
 
@@ -48,6 +48,16 @@ WATCH_SORTS: dict[str, WatchSort] = {
             True,
             "date",
         ),
+    )
+}
+
+
+RATING_SORTS: dict[str, WatchSort] = {
+    sort.name: sort
+    for sort in (
+        WatchSort("date", "Date", Rating.updated_at, True, "datetime"),
+        WatchSort("score", "Your score", Rating.score, True, "number"),
+        WatchSort("title", "Title", sa.func.lower(Movie.title), False, "text"),
     )
 }
 
@@ -212,14 +222,186 @@ def reviews_page(
     return cursors.paginate(stmt, Rating.created_at, Rating.id, "datetime", True, after, limit)
 
 
+def get_rating_sort(name: str | None) -> WatchSort:
+    try:
+        return RATING_SORTS[name or "date"]
+    except KeyError:
+        raise Invalid("Your ratings can be sorted by date, score or title.") from None
+
+
 def ratings_page(
-    user_id: int, after: str | None = None, limit: int = 20, include_hidden: bool = False
+    user_id: int,
+    sort: str | None = None,
+    after: str | None = None,
+    limit: int = 20,
+    include_hidden: bool = False,
 ) -> Page:
-    """The user's own ratings and reviews, most recently changed first."""
+    """The user's own ratings and reviews: most recently changed first, best first, or by title."""
+    spec = get_rating_sort(sort)
     stmt = (
         sa.select(Rating)
         .join(Movie, Movie.id == Rating.movie_id)
         .options(selectinload(Rating.movie))
         .where(Rating.user_id == user_id, visibility.films(include_hidden))
     )
-    return cursors.paginate(stmt, Rating.updated_at, Rating.id, "datetime", True, after, limit)
+    return cursors.paginate(stmt, spec.key, Rating.id, spec.kind, spec.descending, after, limit)
+
+
+def score_marks(user_id: int, movie_ids: Sequence[int]) -> dict[int, int]:
+    """The user's own score of each of ``movie_ids`` they rated, to show on one page's cards."""
+    if not movie_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Rating.movie_id, Rating.score).where(
+                Rating.user_id == user_id, Rating.movie_id.in_(set(movie_ids))
+            )
+        ).all()
+    )
+
+
+# -- the diary ------------------------------------------------------------------------------------
+
+FIRST_FILM_YEAR = 1888  # Roundhay Garden Scene: nobody watched a film before it
+DATE_MESSAGE = "Choose the day you watched it: not in the future, and not before 1888."
+DIARY_SOURCES = ("playback", "manual")
+
+
+def latest_day() -> date:
+    """The latest day it is anywhere on Earth (UTC+14): a viewer far east of UTC who logs
+    tonight's film is not refused for logging "tomorrow"."""
+    return (utcnow() + timedelta(hours=14)).date()
+
+
+def parse_watch_date(raw: object) -> date:
+    """A day from a date input (``YYYY-MM-DD``, ASCII digits), from 1888 to today."""
+    return values.calendar_date(
+        raw,
+        low=date(FIRST_FILM_YEAR, 1, 1),
+        high=latest_day(),
+        message=DATE_MESSAGE,
+        field="watched_on",
+    )
+
+
+@dataclass(frozen=True)
+class DiaryItem:
+    entry: DiaryEntry
+    rewatch: bool  # an earlier entry of the same film exists
+
+
+@dataclass(frozen=True)
+class DiaryMonth:
+    month: date  # the first day of the month
+    items: list[DiaryItem]
+
+
+@dataclass(frozen=True)
+class DiaryPage:
+    months: list[DiaryMonth]
+    next_cursor: str | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.months
+
+
+def log_watch(
+    user_id: int,
+    movie_id: int,
+    watched_on: date,
+    source: str = "manual",
+    include_hidden: bool = False,
+) -> tuple[DiaryEntry, bool]:
+    """Log that the user watched a film on a day; once per film and day. Returns the entry
+    and whether it is new. Commits."""
+    if source not in DIARY_SOURCES:
+        raise ValueError(source)
+    movie = _film(movie_id, include_hidden)
+    where = (
+        DiaryEntry.user_id == user_id,
+        DiaryEntry.movie_id == movie.id,
+        DiaryEntry.watched_on == watched_on,
+    )
+    found = db.session.scalar(sa.select(DiaryEntry).where(*where))
+    if found is not None:
+        return found, False
+    entry = DiaryEntry(user_id=user_id, movie_id=movie.id, watched_on=watched_on, source=source)
+    db.session.add(entry)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same day was logged at the same moment elsewhere
+        db.session.rollback()
+        return db.session.scalars(sa.select(DiaryEntry).where(*where)).one(), False
+    return entry, True
+
+
+def days_watched(user_id: int, movie_id: int, limit: int = 5) -> list[date]:
+    """The latest days the user logged this film, newest first (the film page shows them)."""
+    return list(
+        db.session.scalars(
+            sa.select(DiaryEntry.watched_on)
+            .where(DiaryEntry.user_id == user_id, DiaryEntry.movie_id == movie_id)
+            .order_by(DiaryEntry.watched_on.desc())
+            .limit(limit)
+        )
+    )
+
+
+def remove_diary_entry(user_id: int, entry_id: int) -> Movie:
+    """Remove one of the user's own diary entries (another user's is not there); returns its
+    film. Commits."""
+    entry = db.session.get(DiaryEntry, entry_id) if values.is_id(entry_id) else None
+    if entry is None or entry.user_id != user_id:
+        raise NotFound("That diary entry is not there any more.")
+    movie = entry.movie
+    db.session.delete(entry)
+    db.session.commit()
+    return movie
+
+
+def diary_page(
+    user_id: int, after: str | None = None, limit: int = 50, include_hidden: bool = False
+) -> DiaryPage:
+    """The user's diary, newest day first, grouped by month, with rewatches marked."""
+    stmt = (
+        sa.select(DiaryEntry)
+        .join(Movie, Movie.id == DiaryEntry.movie_id)
+        .options(selectinload(DiaryEntry.movie))
+        .where(DiaryEntry.user_id == user_id, visibility.films(include_hidden))
+    )
+    page = cursors.paginate(stmt, DiaryEntry.watched_on, DiaryEntry.id, "date", True, after, limit)
+    entries: Sequence[DiaryEntry] = page.items
+    firsts = {}
+    if entries:
+        # The first entry of each film on the page, over the whole diary: every later one is a
+        # rewatch.
+        ranked = (
+            sa.select(
+                DiaryEntry.movie_id,
+                DiaryEntry.id,
+                sa.func.row_number()
+                .over(
+                    partition_by=DiaryEntry.movie_id,
+                    order_by=(DiaryEntry.watched_on, DiaryEntry.id),
+                )
+                .label("n"),
+            )
+            .where(
+                DiaryEntry.user_id == user_id,
+                DiaryEntry.movie_id.in_({entry.movie_id for entry in entries}),
+            )
+            .subquery()
+        )
+        firsts = dict(
+            db.session.execute(
+                sa.select(ranked.c.movie_id, ranked.c.id).where(ranked.c.n == 1)
+            ).all()
+        )
+    months: list[DiaryMonth] = []
+    for entry in entries:
+        month = entry.watched_on.replace(day=1)
+        if not months or months[-1].month != month:
+            months.append(DiaryMonth(month, []))
+        months[-1].items.append(DiaryItem(entry, rewatch=firsts.get(entry.movie_id) != entry.id))
+    return DiaryPage(months, page.next_cursor)

@@ -27,6 +27,7 @@ SNIFF_BYTES = 4096
 TEMP_PREFIX = ".upload-"
 TEMP_SUFFIX = ".part"
 STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
+CAPTIONS = "captions"  # the media folder's subfolder of caption files (<key>.vtt)
 
 # ISO base media brands that are pictures or sound, not video.
 NOT_VIDEO_BRANDS = {
@@ -139,6 +140,34 @@ def media_file(video: Video) -> MediaFile:
 
 def new_key() -> str:
     return secrets.token_hex(16)
+
+
+def caption_path(key: str) -> str:
+    """The path of a stored caption file (``captions/<key>.vtt`` in the media folder)."""
+    if not STORAGE_KEY.fullmatch(key or ""):
+        raise NotFound("The caption file is missing.")
+    return os.path.join(media_dir(), CAPTIONS, f"{key}.vtt")
+
+
+def store_caption(text: str) -> str:
+    """Write a WebVTT file durably (temporary name, fsync, rename); returns its storage key."""
+    key = new_key()
+    final = caption_path(key)
+    directory = os.path.dirname(final)
+    os.makedirs(directory, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.rename(temp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(directory)
+    return key
 
 
 def is_upload_temp(name: str) -> bool:

@@ -8,13 +8,15 @@ rating, their place in a video) is part of the page, fetched for the films on it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from aura.errors import Invalid
-from aura.models import Genre, Movie, Rating, Video
-from aura.services import analytics, catalog, library, playback, search, videos
+from aura.models import Caption, Genre, Movie, Rating, Video
+from aura.services import analytics, captions, catalog, library, playback, search, values, videos
 from aura.services.catalog import RowSpec
 from aura.services.cursors import Page
+from aura.services.library import DiaryPage
 from aura.services.playback import ContinueItem
 from aura.services.search import SearchResult
 from aura.services.visitors import Visitor
@@ -56,24 +58,62 @@ def home(visitor: Visitor) -> HomePage:
 
 @dataclass(frozen=True)
 class BrowsePage:
-    """A row or a genre: a heading, one page of cards and the cursor to the next."""
+    """A row or a genre: a heading, one page of cards and the cursor to the next.
+
+    ``number`` is the page's place when followed by "Next page" links (without JavaScript);
+    a page reloaded with ``until`` starts from the first card, so it is page 1.
+    """
 
     heading: str
     blurb: str
     page: Page
     watchlisted: frozenset[int]
+    number: int = 1
 
 
-def row(name: str, after: str | None, visitor: Visitor) -> BrowsePage:
+MAX_PAGE_NUMBER = 100_000
+
+
+def page_number(raw: str | None) -> int:
+    """The ``page=`` of a "Next page" link: only a label, so anything odd is simply page 1."""
+    try:
+        return values.whole_number(raw, low=1, high=MAX_PAGE_NUMBER, message="")
+    except Invalid:
+        return 1
+
+
+def row(
+    name: str,
+    after: str | None,
+    visitor: Visitor,
+    *,
+    until: str | None = None,
+    number: str | None = None,
+) -> BrowsePage:
     spec = catalog.get_row(name)
-    page = catalog.row_page(name, after=after, include_hidden=visitor.sees_hidden)
-    return BrowsePage(spec.title, spec.blurb, page, _marks(visitor, page.items))
+    page = catalog.row_page(name, after=after, until=until, include_hidden=visitor.sees_hidden)
+    shown = 1 if until or not after else page_number(number)
+    return BrowsePage(spec.title, spec.blurb, page, _marks(visitor, page.items), shown)
 
 
-def genre(slug: str, after: str | None, visitor: Visitor) -> BrowsePage:
-    found, page = catalog.genre_page(slug, after=after, include_hidden=visitor.sees_hidden)
+def genre(
+    slug: str,
+    after: str | None,
+    visitor: Visitor,
+    *,
+    until: str | None = None,
+    number: str | None = None,
+) -> BrowsePage:
+    found, page = catalog.genre_page(
+        slug, after=after, until=until, include_hidden=visitor.sees_hidden
+    )
+    shown = 1 if until or not after else page_number(number)
     return BrowsePage(
-        found.name, f"{found.name} films, most popular first.", page, _marks(visitor, page.items)
+        found.name,
+        f"{found.name} films, most popular first.",
+        page,
+        _marks(visitor, page.items),
+        shown,
     )
 
 
@@ -95,6 +135,8 @@ class FilmPage:
     my_rating: Rating | None
     reviews: Page  # other people's reviews, newest first
     videos: Sequence[Video]  # what the Play buttons open
+    watched_on: Sequence[date] = ()  # the days the visitor logged this film, newest first
+    today: date | None = None  # the latest day the diary form accepts
 
 
 def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPage:
@@ -111,6 +153,8 @@ def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPag
             movie.id, exclude_user_id=user_id, include_hidden=visitor.sees_hidden
         ),
         videos=videos.videos_for_movie(movie.id),
+        watched_on=library.days_watched(user_id, movie.id) if user_id else (),
+        today=library.latest_day(),
     )
 
 
@@ -133,36 +177,70 @@ def reviews(movie_id: int, after: str | None, visitor: Visitor) -> ReviewsPage:
     )
 
 
+_NO_PAGE = Page([], None)
+
+
 @dataclass(frozen=True)
 class LibraryPage:
-    show: str  # "watchlist" or "ratings"
+    show: str  # one of LIBRARY_TABS
     sort: str
-    page: Page
-    continue_watching: list[ContinueItem]
-    watchlisted: frozenset[int]
+    page: Page  # watchlist films or ratings
+    continue_watching: list[ContinueItem] = field(default_factory=list)
+    watchlisted: frozenset[int] = frozenset()
+    my_scores: dict[int, int] = field(default_factory=dict)  # the visitor's score per film
+    diary: DiaryPage | None = None
+    today: date | None = None
 
 
-LIBRARY_TABS = ("watchlist", "ratings")
+LIBRARY_TABS = ("watchlist", "watching", "ratings", "diary")
 
 
 def personal_library(
     user_id: int, show: str, sort: str | None, after: str | None, visitor: Visitor
 ) -> LibraryPage:
-    """The visitor's own library: the watchlist (with what they are watching) or ratings."""
+    """The visitor's own library: the watchlist, what they are watching, their ratings, or
+    their diary."""
     if show not in LIBRARY_TABS:
-        raise Invalid("The library shows your watchlist or your ratings.")
+        raise Invalid("The library shows your watchlist, ratings, diary or what you are watching.")
     include_hidden = visitor.sees_hidden
+    if show == "watching":
+        return LibraryPage(show, "", _NO_PAGE, continue_watching=_continue_watching(visitor))
+    if show == "diary":
+        diary = library.diary_page(user_id, after=after, include_hidden=include_hidden)
+        return LibraryPage(show, "", _NO_PAGE, diary=diary, today=library.latest_day())
     if show == "ratings":
-        page = library.ratings_page(user_id, after=after, include_hidden=include_hidden)
-        return LibraryPage(show, "updated", page, [], frozenset())
+        spec = library.get_rating_sort(sort)
+        page = library.ratings_page(
+            user_id, sort=spec.name, after=after, include_hidden=include_hidden
+        )
+        return LibraryPage(show, spec.name, page)
     spec = library.get_watch_sort(sort)
     page = library.watchlist_page(
         user_id, sort=spec.name, after=after, include_hidden=include_hidden
     )
+    films = [movie.id for movie in page.items]
     return LibraryPage(
         show=show,
         sort=spec.name,
         page=page,
-        continue_watching=[] if after else _continue_watching(visitor),
-        watchlisted=frozenset(movie.id for movie in page.items),
+        watchlisted=frozenset(films),
+        my_scores=library.score_marks(user_id, films),
+    )
+
+
+@dataclass(frozen=True)
+class PlayerPage:
+    video: Video
+    movie: Movie | None
+    resume: float
+    captions: Sequence[Caption]
+
+
+def player(video: Video, visitor: Visitor, *, restart: bool = False) -> PlayerPage:
+    """The player of a video the visitor may watch (the caller opened it with a grant)."""
+    return PlayerPage(
+        video=video,
+        movie=video.movie,
+        resume=0.0 if restart else playback.resume_position(visitor.user_id, video.id),
+        captions=captions.captions_of(video.id),
     )

@@ -3,6 +3,7 @@
 Jellyfin's rule: a position is kept only between 5% and 90% of the video; before 5% there is
 nothing worth resuming, and past 90% the video counts as watched and starts over next time.
 A row with ``watched`` false is always a position worth resuming (the library lists those).
+Crossing 90% of a film's video also logs the film in the viewer's diary, once a day.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from aura.errors import Invalid
 from aura.extensions import db
 from aura.models import Movie, PlaybackProgress, Video, utcnow
-from aura.services import grants, values, visibility
+from aura.services import grants, library, values, visibility
 from aura.services.visitors import Visitor
 
 RESUME_FROM = 0.05
@@ -85,6 +86,7 @@ def record(
     if progress is None:
         progress = PlaybackProgress(user_id=visitor.user_id, video_id=video.id)
         db.session.add(progress)
+    finished = fraction > WATCHED_AFTER and not progress.watched
     progress.duration_seconds = duration_s
     progress.updated_at = utcnow()
     if fraction > WATCHED_AFTER:
@@ -100,6 +102,14 @@ def record(
         if _retried:
             raise
         return record(video_id, token, visitor, position, duration, _retried=True)
+    if finished and video.movie_id is not None:
+        library.log_watch(
+            visitor.user_id,
+            video.movie_id,
+            utcnow().date(),
+            source="playback",
+            include_hidden=visitor.sees_hidden,
+        )
     return progress
 
 

@@ -21,9 +21,16 @@ from werkzeug.security import generate_password_hash
 
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
-from aura.models import Movie, Video
+from aura.models import Caption, Movie, Video
 from aura.services import audit, grants, search, values
-from aura.services.media import UploadSpool, media_path, new_key, sniff_image, sniff_video
+from aura.services.media import (
+    UploadSpool,
+    caption_path,
+    media_path,
+    new_key,
+    sniff_image,
+    sniff_video,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +141,19 @@ def _check_thumbnail(thumbnail: UploadSpool | None, errors: dict[str, str]) -> s
     return content_type
 
 
-def _remove_files(*keys: str | None) -> None:
-    for key in keys:
-        if not key:
-            continue
+def remove_paths(*paths: str) -> None:
+    """Delete stored files after the rows naming them are gone; a missing one is fine."""
+    for path in paths:
         try:
-            os.unlink(media_path(key))
+            os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError:
-            log.exception("could not remove media file %s", key)
+            log.exception("could not remove media file %s", path)
+
+
+def _remove_files(*keys: str | None) -> None:
+    remove_paths(*(media_path(key) for key in keys if key))
 
 
 # -- the supervisor's operations ---------------------------------------------------------------
@@ -277,9 +287,15 @@ def update_video(
 def delete_video(
     video_id: uuid.UUID, *, actor_id: int | None = None, client_ip: str | None = None
 ) -> None:
-    """Delete a video, its grants, progress and plays, then its files. Commits."""
+    """Delete a video, its grants, progress, plays and captions, then its files. Commits."""
     video = get_video(video_id)
     keys = (video.storage_key, video.thumbnail_key)
+    caption_files = [
+        caption_path(key)
+        for key in db.session.scalars(
+            sa.select(Caption.storage_key).where(Caption.video_id == video.id)
+        )
+    ]
     audit.record(
         "video.delete",
         actor_id=actor_id,
@@ -287,9 +303,11 @@ def delete_video(
         detail={"title": video.title, "size": video.size},
         client_ip=client_ip,
     )
+    db.session.execute(sa.delete(Caption).where(Caption.video_id == video.id))
     db.session.delete(video)
     db.session.commit()
     _remove_files(*keys)
+    remove_paths(*caption_files)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_every_fragment_endpoint_serves_page_and_fragment(client, db, hx, url):
 def test_a_row_page_links_to_the_next_page_for_browsers_without_javascript(client, db, hx):
     movies = [make_movie(f"Film {n:02d}", popular_score=100 - n) for n in range(30)]
     page = client.get("/rows/popular").get_data(as_text=True)
-    next_url = re.search(r'<a class="button button-ghost" href="([^"]+)"', page).group(1)
+    next_url = re.search(r'<a class="button button-ghost next-page" href="([^"]+)"', page).group(1)
     assert next_url.startswith("/rows/popular?after=")
     second = client.get(next_url.replace("&amp;", "&"), headers=hx).get_data(as_text=True)
     assert "Film 24" in second and "Film 29" in second and "Film 23" not in second

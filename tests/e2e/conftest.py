@@ -131,3 +131,52 @@ def page(browser, live_server) -> Iterator:
     page.context.close()
     # A page that broke its own scripts or CSP failed the journey, whatever it showed.
     assert errors == [], f"browser errors: {errors}"
+
+
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, live_server) -> Iterator:
+    """A page 390 by 844 CSS pixels, with a phone's touch screen."""
+    errors: list[str] = []
+    page = new_page(browser, live_server, errors, viewport=PHONE, has_touch=True, is_mobile=True)
+    yield page
+    page.context.close()
+    assert errors == [], f"browser errors: {errors}"
+
+
+def sign_in(page, email: str, password: str | None = None) -> None:
+    """Sign in through the real form and wait until the header says so."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    page.goto("/auth/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".account")).to_contain_text("Sign out")
+
+
+def _axe_source() -> str:
+    import axe_playwright_python
+
+    path = os.path.join(os.path.dirname(axe_playwright_python.__file__), "axe.min.js")
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def axe_problems(page) -> list[str]:
+    """axe-core's critical and serious violations on the page, and any landmark-unique one.
+
+    The page's CSP allows no inline script, so axe is evaluated through the DevTools protocol
+    (Playwright's evaluate), which the CSP does not govern."""
+    page.evaluate(_axe_source())
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{item['id']} ({item['impact']}): {[node['target'] for node in item['nodes']][:3]}"
+        for item in results["violations"]
+        if item["impact"] in ("critical", "serious") or item["id"] == "landmark-unique"
+    ]

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_movie, make_user
+from tests.factories import PASSWORD, make_movie, make_user, watchlist_of
 
 pytestmark = pytest.mark.e2e
 
@@ -54,21 +54,36 @@ def test_register_rate_reload_watchlist_and_find_it_in_the_library(page, db):
     expect(page.locator("#rating_items")).to_contain_text("8/10")
 
 
-def test_anonymous_watchlist_click_signs_in_and_comes_back(page, db):
+def test_anonymous_watchlist_click_signs_in_and_is_done_on_the_film(page, db):
     user = make_user(email="back@example.com", display_name="Returning")
-    for number in range(30):
-        make_movie(f"Row Film {number:02d}", popular_score=100 - number)
+    films = [
+        make_movie(f"Row Film {number:02d}", popular_score=100 - number) for number in range(30)
+    ]
     page.goto("/rows/popular")
     card = page.locator(".card", has_text="Row Film 03")
     card.get_by_role("button", name=re.compile("Watchlist")).click()
-    expect(page).to_have_url(re.compile(r"/auth/login\?next=/rows/popular"))
+    expect(page).to_have_url(re.compile(rf"/auth/login\?next=/movies/{films[3].id}$"))
     expect(page.locator("#notices")).to_contain_text("Please sign in")
     sign_in(page, user.email)
-    expect(page).to_have_url(re.compile(r"/rows/popular$"))
-    expect(page.locator(".account")).to_contain_text("Returning")
-    card = page.locator(".card", has_text="Row Film 03")
-    card.get_by_role("button", name=re.compile("Watchlist")).click()
-    expect(card.locator(".watch-toggle")).to_have_class(re.compile("is-on"))
+    # Back on the film, with the film on the watchlist: nobody had to press + again.
+    expect(page).to_have_url(re.compile(rf"/movies/{films[3].id}$"))
+    expect(page.locator("#notices")).to_contain_text("Added Row Film 03 to your watchlist")
+    expect(page.locator(".movie-actions .watch-toggle")).to_have_class(re.compile("is-on"))
+    assert films[3].id in watchlist_of(user.id)
+    page.reload()  # done once: nothing is waiting any more
+    expect(page.locator(".after-sign-in")).to_have_count(0)
+
+
+def test_anonymous_star_press_signs_in_and_saves_the_score(page, db):
+    user = make_user(email="stars@example.com")
+    film = make_movie("Starred Film")
+    page.goto(f"/movies/{film.id}")
+    page.locator(f"label[for=rate-{film.id}-7]").click()
+    expect(page).to_have_url(re.compile(rf"/auth/login\?next=/movies/{film.id}$"))
+    sign_in(page, user.email)
+    expect(page).to_have_url(re.compile(rf"/movies/{film.id}$"))
+    expect(page.locator("#notices")).to_contain_text("You rated Starred Film 7/10")
+    expect(page.locator(f"#rate-{film.id}-7")).to_be_checked()
 
 
 def test_rating_with_the_keyboard_and_writing_a_review(page, db):

@@ -6,11 +6,13 @@ supervisors still see it. A new listing belongs in LISTINGS.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from aura.errors import NotFound
 from aura.extensions import db as _db
-from aura.models import PlaybackProgress, Rating, WatchlistEntry
+from aura.models import DiaryEntry, PlaybackProgress, Rating, WatchlistEntry
 from aura.services import catalog, grants, library, pages, playback, search
 from aura.services.visitors import Visitor
 from tests.factories import BROWSER_UA, make_genre, make_movie, make_user, store_video
@@ -30,6 +32,9 @@ def world(db, media_dir):
         _db.session.add(WatchlistEntry(user_id=viewer.id, movie_id=film.id))
         _db.session.add(Rating(user_id=viewer.id, movie_id=film.id, score=8, review="Mine"))
         _db.session.add(Rating(user_id=critic.id, movie_id=film.id, score=9, review="Lovely"))
+        _db.session.add(
+            DiaryEntry(user_id=viewer.id, movie_id=film.id, watched_on=date(2024, 1, 1))
+        )
     _db.session.add(
         PlaybackProgress(
             user_id=viewer.id, video_id=video.id, position_seconds=10, duration_seconds=30
@@ -78,6 +83,11 @@ def _my_ratings(w, sees):
     return {r.movie.title for r in library.ratings_page(w["viewer"].id, include_hidden=sees).items}
 
 
+def _diary(w, sees):
+    page = library.diary_page(w["viewer"].id, include_hidden=sees)
+    return {item.entry.movie.title for month in page.months for item in month.items}
+
+
 def _reviews_on_film_pages(w, sees):
     visitor = Visitor(user_id=w["viewer"].id, supervisor=sees, user_agent=BROWSER_UA)
     found = set()
@@ -108,6 +118,7 @@ LISTINGS = {
     "watchlist": _watchlist,
     "continue watching": _continue,
     "own ratings": _my_ratings,
+    "diary": _diary,
     "reviews": _reviews_on_film_pages,
     "grants": _grants,
 }

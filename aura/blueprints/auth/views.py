@@ -20,7 +20,7 @@ from aura.forms import EmptyForm, show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import User
 from aura.navigation import current_page, safe_next
-from aura.services import accounts, mfa, resets
+from aura.services import accounts, agents, library, mfa, resets
 from aura.services.accounts import LoginFailed
 from aura.web import current_visitor
 
@@ -29,6 +29,7 @@ bp = Blueprint("auth", __name__)
 # Guessing is throttled in the accounts service (aura.services.throttles): failures only, per
 # browser for one that signed in before, else per account and per address.
 HOME = "catalog.show_home"
+AFTER_SIGN_IN_ENDPOINTS = ("library.toggle_watchlist", "library.rate_movie")
 
 
 def _refused(template: str, block: str, form, throttled: Throttled, **context) -> Response:
@@ -39,11 +40,36 @@ def _refused(template: str, block: str, form, throttled: Throttled, **context) -
     return response
 
 
+def _remember_action() -> int | None:
+    """A signed-out + or star press is kept to be done after signing in; returns its film.
+
+    The CSRF check has already passed, so the form is the page's own."""
+    if request.method != "POST" or request.endpoint not in AFTER_SIGN_IN_ENDPOINTS:
+        return None
+    movie_id = (request.view_args or {}).get("movie_id")
+    if not isinstance(movie_id, int):
+        return None
+    if request.endpoint == "library.toggle_watchlist":
+        if request.form.get("on") != "1":
+            return None
+        sessions.remember_after_sign_in("watchlist", movie_id, 1)
+        return movie_id
+    try:
+        score = library.parse_score(request.form.get("score"))
+    except Invalid:
+        return None
+    sessions.remember_after_sign_in("rate", movie_id, score)
+    return movie_id
+
+
 @login_manager.unauthorized_handler
 def _sign_in_first() -> Response:
-    """Anonymous requests that need an account go to the sign-in page and come back after."""
+    """Anonymous requests that need an account go to the sign-in page and come back after;
+    a watchlist or star press comes back to its film, and is done there."""
     flash("Please sign in to continue.", "info")
-    return hx_redirect(url_for("auth.login", next=current_page()))
+    movie_id = _remember_action()
+    back_to = url_for("catalog.show_movie", movie_id=movie_id) if movie_id else current_page()
+    return hx_redirect(url_for("auth.login", next=back_to))
 
 
 # -- sign in --------------------------------------------------------------------------------------
@@ -248,7 +274,9 @@ def _account_page(forms: dict, status: int = 200, setup: dict | None = None) -> 
         status=status,
         user=user,
         forms=forms,
-        sessions=sessions.live_sessions(user.id),
+        sessions=[
+            (item, agents.describe(item.user_agent)) for item in sessions.live_sessions(user.id)
+        ],
         this_session=sessions.current_session_id(),
         mfa_required=mfa.required_for(user),
         setup=setup,

@@ -14,3 +14,10 @@ class RatingForm(FlaskForm):
 
     score = StringField("Your rating", [Length(max=8, message=SCORE_MESSAGE)])
     review = TextAreaField("Review", [Length(max=REVIEW_MAX * 4)])
+
+
+class DiaryForm(FlaskForm):
+    """A film and the day it was watched (a date input sends ``YYYY-MM-DD``)."""
+
+    movie = StringField("Film", [Length(max=20)])
+    watched_on = StringField("Watched on", [Length(max=20)])

@@ -17,7 +17,7 @@ from aura.errors import Invalid, NotFound, Throttled
 from aura.forms import show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import Video
-from aura.services import grants, media, playback, videos
+from aura.services import captions, grants, media, pages, playback, videos
 from aura.web import current_visitor
 
 bp = Blueprint("streaming", __name__)
@@ -62,13 +62,8 @@ def watch_video(video_id: uuid.UUID) -> Response:
     except grants.PasswordRequired as locked:
         return _unlock_page(locked.video, expired=locked.expired)
     _remember(video_id, token)
-    restart = request.args.get("restart") == "1"
-    return render(
-        "streaming/video_watch.html",
-        video=video,
-        movie=video.movie,
-        resume=0.0 if restart else playback.resume_position(visitor.user_id, video.id),
-    )
+    player = pages.player(video, visitor, restart=request.args.get("restart") == "1")
+    return render("streaming/video_watch.html", player=player)
 
 
 def _unlock_page(
@@ -139,6 +134,23 @@ def save_progress(video_id: uuid.UUID) -> Response:
         request.form.get("duration", ""),
     )
     return Response(status=204)
+
+
+@bp.get("/watch/<uuid:video_id>/captions/<id:caption_id>.vtt")
+def show_captions(video_id: uuid.UUID, caption_id: int) -> Response:
+    """A caption file, under the same grant as the video it belongs to."""
+    grants.authorize(video_id, _token(video_id), current_visitor(browser=True))
+    path = captions.caption_file(video_id, caption_id)
+    try:
+        response = send_file(path, mimetype="text/vtt", conditional=True, max_age=0)
+    except FileNotFoundError:
+        raise NotFound("This caption file is missing.") from None
+    response.headers["Content-Type"] = "text/vtt; charset=utf-8"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
 
 
 @bp.get("/watch/<uuid:video_id>/thumbnail")

@@ -45,3 +45,11 @@ class RoleForm(FlaskForm):
 
 class ActiveForm(FlaskForm):
     active = HiddenField()
+
+
+class CaptionForm(FlaskForm):
+    """A subtitle file and its language; the captions service checks the file's content."""
+
+    file = FileField("Subtitle file (WebVTT or SRT)")
+    language = StringField("Language code", [Length(max=100)])
+    label = StringField("Label", [Length(max=400)])

@@ -10,13 +10,13 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from aura.blueprints.supervisor import uploads
-from aura.blueprints.supervisor.forms import EditVideoForm, VideoForm
+from aura.blueprints.supervisor.forms import CaptionForm, EditVideoForm, VideoForm
 from aura.errors import Invalid
 from aura.extensions import client_ip
 from aura.forms import show_errors
 from aura.htmx import hx_redirect, is_partial, render
 from aura.models import Movie, Video
-from aura.services import videos
+from aura.services import captions, videos
 from aura.web import error_response
 
 UPLOAD_ENDPOINTS = {"supervisor.new_video", "supervisor.edit_video"}
@@ -44,19 +44,36 @@ def _film_reference(movie: Movie | None) -> str:
     return f"{movie.title}{year} · #{movie.id}"
 
 
-def _form_page(form, status: int = 200, video: Video | None = None) -> Response:
-    """The upload or edit form. With htmx the chosen file stays chosen across a refusal (the
-    file input is preserved), unless the file itself was refused; a plain form must have it
-    chosen again, and says so."""
+def _form_page(
+    form,
+    status: int = 200,
+    video: Video | None = None,
+    caption_form: CaptionForm | None = None,
+    captions_only: bool = False,
+) -> Response:
+    """The upload or edit form (and, when editing, the video's captions). With htmx the
+    chosen file stays chosen across a refusal (the file input is preserved), unless the file
+    itself was refused; a plain form must have it chosen again, and says so."""
+    block = "captions" if captions_only else "video_form"
     return render(
         "supervisor/video_form.html",
-        "video_form",
+        block,
         status=status,
         form=form,
         video=video,
         keeps_file=is_partial(),
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
+        captions=captions.captions_of(video.id) if video else [],
+        caption_form=caption_form or CaptionForm(formdata=None, prefix="caption"),
     )
+
+
+def _edit_form(video: Video) -> EditVideoForm:
+    form = EditVideoForm(formdata=None)
+    form.title.data = video.title
+    form.description.data = video.description or ""
+    form.movie.data = _film_reference(video.movie)
+    return form
 
 
 def _details(form) -> videos.VideoDetails:
@@ -125,6 +142,41 @@ def edit_video(video_id: uuid.UUID) -> Response:
     return hx_redirect(url_for("supervisor.list_videos"))
 
 
+def add_caption(video_id: uuid.UUID) -> Response:
+    video = videos.get_video(video_id)
+    form = CaptionForm(prefix="caption")
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.stream.read(captions.MAX_CAPTION_BYTES + 1) if upload else b""
+        try:
+            caption = captions.add_caption(
+                video.id,
+                data,
+                form.language.data,
+                form.label.data,
+                actor_id=current_user.id,
+                client_ip=client_ip(),
+            )
+        except Invalid as invalid:
+            show_errors(form, invalid)
+        else:
+            if is_partial():
+                return _form_page(_edit_form(video), video=video, captions_only=True)
+            flash(f"Added the {caption.label} captions.", "success")
+            return hx_redirect(url_for("supervisor.edit_video", video_id=video.id) + "#captions")
+    return _form_page(_edit_form(video), 422, video=video, caption_form=form, captions_only=True)
+
+
+def remove_caption(video_id: uuid.UUID, caption_id: int) -> Response:
+    captions.remove_caption(video_id, caption_id, actor_id=current_user.id, client_ip=client_ip())
+    if is_partial():
+        response = make_response("", 200)
+        response.vary.add("HX-Request")
+        return response
+    flash("The captions were removed.", "success")
+    return hx_redirect(url_for("supervisor.edit_video", video_id=video_id) + "#captions")
+
+
 def delete_video(video_id: uuid.UUID) -> Response:
     videos.delete_video(video_id, actor_id=current_user.id, client_ip=client_ip())
     if is_partial():  # the list's delete button: swap the row away
@@ -154,3 +206,9 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/videos/<uuid:video_id>/edit", view_func=edit_video, methods=["GET", "POST"])
     bp.add_url_rule("/videos/<uuid:video_id>/delete", view_func=delete_video, methods=["POST"])
     bp.add_url_rule("/videos/films", view_func=find_films)
+    bp.add_url_rule("/videos/<uuid:video_id>/captions", view_func=add_caption, methods=["POST"])
+    bp.add_url_rule(
+        "/videos/<uuid:video_id>/captions/<id:caption_id>/delete",
+        view_func=remove_caption,
+        methods=["POST"],
+    )
