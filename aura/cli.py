@@ -20,7 +20,17 @@ from aura.clients import tmdb
 from aura.clients.errors import TMDBError
 from aura.errors import AuraError, Invalid
 from aura.extensions import MIGRATIONS_DIR
-from aura.services import accounts, backups, demo, jobs, retention, samples, scores, tmdb_sync
+from aura.services import (
+    accounts,
+    backups,
+    demo,
+    jobs,
+    retention,
+    samples,
+    scores,
+    tmdb_sync,
+    videos,
+)
 
 
 def main() -> None:
@@ -41,6 +51,7 @@ def register_commands(app: Flask) -> None:
         purge_command,
         refresh_scores_command,
         users_group,
+        videos_group,
         sync_tmdb_command,
         backup_command,
         backups_group,
@@ -176,6 +187,17 @@ def create_user_command(email: str, supervisor: bool, display_name: str | None) 
         prefix = f"{field.replace('_', ' ')}: " if field else ""
         raise click.ClickException(f"{prefix}{message}") from None
     click.echo(f"Created {user.role} account {user.email}.")
+
+
+# -- videos ---------------------------------------------------------------------------------------
+
+videos_group = AppGroup("videos", help="Look after stored videos.")
+
+
+@videos_group.command("durations")
+def fill_durations_command() -> None:
+    """Read the duration of every stored video that has none yet (ffprobe when installed)."""
+    click.echo(videos.fill_durations().summary())
 
 
 class AsciiIntRange(click.IntRange):

@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Movie, Video
-from aura.services import audit, grants, search, values
+from aura.services import audit, durations, grants, search, values
 from aura.services.media import UploadSpool, media_path, new_key, sniff_image, sniff_video
 
 log = logging.getLogger(__name__)
@@ -181,11 +181,12 @@ def create_video(
 
     video_key = new_key()
     thumbnail_key = new_key() if thumbnail_type else None
-    upload.keep(video_key)
+    stored = upload.keep(video_key)
     try:
         if thumbnail is not None and thumbnail_key:
             thumbnail.keep(thumbnail_key)
         video = Video(
+            duration_seconds=durations.read_duration(stored),
             id=uuid.uuid4(),
             storage_key=video_key,
             original_filename=clean_filename(filename),
@@ -302,6 +303,46 @@ def get_video(video_id: uuid.UUID) -> Video:
     return video
 
 
+@dataclass(frozen=True)
+class DurationsReport:
+    read: int
+    unreadable: int
+
+    def summary(self) -> str:
+        return (
+            f"Durations: {self.read} read, {self.unreadable} unreadable (left empty; "
+            "the video library shows no duration for them)."
+        )
+
+
+def fill_durations(batch: int = 50) -> DurationsReport:
+    """Read the duration of every stored video that has none yet (stored before Aura read
+    them, or unreadable then). Commits every ``batch`` videos, so an interrupted run keeps what
+    it read."""
+    read = unreadable = 0
+    last: uuid.UUID | None = None
+    while True:
+        stmt = sa.select(Video).where(Video.duration_seconds.is_(None)).order_by(Video.id)
+        if last is not None:
+            stmt = stmt.where(Video.id > last)
+        found = db.session.scalars(stmt.limit(batch)).all()
+        if not found:
+            break
+        for video in found:
+            try:
+                seconds = durations.read_duration(media_path(video.storage_key))
+            except NotFound:  # a storage key that is not Aura's: nothing to read
+                seconds = None
+            video.duration_seconds = seconds
+            if seconds is None:
+                unreadable += 1
+            else:
+                read += 1
+        last = found[-1].id
+        db.session.commit()
+    return DurationsReport(read, unreadable)
+
+
 def list_videos() -> Sequence[Video]:
     """Every video, newest first, with its film loaded (the supervisor's table)."""
     return db.session.scalars(
@@ -337,3 +378,4 @@ def thumbnail(video_id: uuid.UUID, include_hidden: bool = False) -> StoredImage:
     return StoredImage(
         media_path(video.thumbnail_key), video.thumbnail_content_type, video.thumbnail_key
     )
+
