@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 from functools import cache as memoize
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, request, session, url_for
 from flask_login import current_user
@@ -21,6 +22,7 @@ from aura.extensions import client_ip
 from aura.htmx import is_partial, render
 from aura.navigation import current_page
 from aura.services import health
+from aura.services.cursors import BadCursor
 from aura.services.values import MAX_ID
 from aura.services.visitors import Visitor
 
@@ -121,20 +123,29 @@ def _asset_version(static_folder: str, filename: str) -> str:
         return "0"
 
 
-def error_response(status: int, title: str, message: str) -> Response:
-    """The error page, or for htmx a message swapped into the page's notice area."""
+def error_response(
+    status: int, title: str, message: str, restart_url: str | None = None
+) -> Response:
+    """The error page, or for htmx a message swapped into the page's notice area.
+    ``restart_url``: a list's first page, offered when a link into the list went bad."""
+    context = {"title": title, "message": message, "restart_url": restart_url}
     if is_partial():
-        response = render(
-            "errors/error.html", "notice", status=status, title=title, message=message
-        )
+        response = render("errors/error.html", "notice", status=status, **context)
         response.headers["HX-Retarget"] = "#notices"
         response.headers["HX-Reswap"] = "beforeend"
         return response
-    return render("errors/error.html", status=status, title=title, message=message)
+    return render("errors/error.html", status=status, **context)
+
+
+def first_page_url() -> str:
+    """The address asked for without its ``after=`` cursor: the list's first page."""
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name != "after"]
+    return request.path + ("?" + urlencode(kept) if kept else "")
 
 
 def _aura_error(error: AuraError) -> Response:
-    response = error_response(error.status, error.title, error.message)
+    restart = first_page_url() if isinstance(error, BadCursor) else None
+    response = error_response(error.status, error.title, error.message, restart)
     if isinstance(error, Throttled):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
