@@ -50,7 +50,8 @@ def _visible(stmt: sa.Select, include_hidden: bool) -> sa.Select:
     return stmt.where(visibility.films(include_hidden))
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds ``text`` anywhere, its own % _ and \\ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -78,7 +79,7 @@ class SQLiteBackend:
                 return found
         # Near misses: a piece of a word ("atrix") still finds the title.
         stmt = _visible(
-            sa.select(Movie).where(Movie.title.ilike(_like_pattern(query), escape="\\")),
+            sa.select(Movie).where(Movie.title.ilike(like_pattern(query), escape="\\")),
             include_hidden,
         ).order_by(Movie.popular_score.desc(), Movie.id)
         return list(db.session.scalars(stmt.limit(limit)))
@@ -102,7 +103,7 @@ class PostgresBackend:
         stmt = _visible(
             sa.select(Movie).where(
                 sa.or_(
-                    Movie.title.ilike(_like_pattern(query), escape="\\"),
+                    Movie.title.ilike(like_pattern(query), escape="\\"),
                     Movie.title.op("%")(query),
                 )
             ),
