@@ -116,6 +116,10 @@ def _video_search(w, sees):
     return films_of(videos.library_page(query="reel", include_hidden=sees).items)
 
 
+def _new_videos(w, sees):
+    return films_of(pages.home(Visitor(supervisor=sees)).new_videos)
+
+
 def _up_next(w, sees):
     """Every video the player's "Up next" links lead through, from the newest."""
     chain = list(videos.library_page(limit=1, include_hidden=sees).items)
@@ -136,6 +140,7 @@ LISTINGS = {
     "grants": _grants,
     "video library": _video_library,
     "video search": _video_search,
+    "new videos": _new_videos,
     "up next": _up_next,
 }
 

@@ -1,4 +1,5 @@
-"""Watching videos: the player page, the password form, the range streamer, resume positions.
+"""Watching videos: the video library, the player page, the password form, the range streamer,
+resume positions, thumbnails.
 
 The grant token for each video lives in the (signed) session cookie under ``grants``; the
 browser's random key (``aura.web.browser_key``) binds grants to this browser. Nothing about
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, request, send_file, session, url_for
+from flask import Blueprint, Response, make_response, request, send_file, session, url_for
 
 from aura.blueprints.streaming.forms import UnlockForm
 from aura.blueprints.streaming.responses import respond
@@ -17,7 +18,7 @@ from aura.errors import Invalid, NotFound, Throttled
 from aura.forms import show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import Video
-from aura.services import grants, media, playback, videos
+from aura.services import grants, media, pages, playback, posters, videos
 from aura.web import current_visitor
 
 bp = Blueprint("streaming", __name__)
@@ -53,20 +54,55 @@ def _remember(video_id: uuid.UUID, token: str) -> None:
     session[SESSION_GRANTS] = [list(pair) for pair in held[-MAX_SESSION_GRANTS:]]
 
 
+@bp.app_template_global()
+def video_thumbnail_url(video: Video) -> str:
+    """The uploaded thumbnail, else the generated one (its URL carries its version)."""
+    if video.thumbnail_key:
+        return url_for("streaming.show_thumbnail", video_id=video.id)
+    return url_for(
+        "streaming.show_generated_thumbnail",
+        video_id=video.id,
+        v=posters.thumbnail_version(video),
+    )
+
+
+@bp.get("/videos")
+def list_videos() -> Response:
+    args = request.args
+    library = pages.video_library(
+        args.get("q"),
+        args.get("sort"),
+        args.get("show"),
+        args.get("after") or None,
+        current_visitor(),
+    )
+    cursor = library.page.next_cursor
+    return render(
+        "streaming/videos_list.html",
+        "videos",
+        library=library,
+        sorts=videos.LIBRARY_SORTS,
+        shows=videos.LIBRARY_SHOWS,
+        first_page=not args.get("after"),
+        next_url=cursor and url_for("streaming.list_videos", after=cursor, **library.args),
+    )
+
+
 @bp.get("/watch/<uuid:video_id>")
 def watch_video(video_id: uuid.UUID) -> Response:
     visitor = current_visitor(browser=True)
+    restart = request.args.get("restart") == "1"
     try:
-        video, token = grants.open_player(video_id, _token(video_id), visitor)
+        watch = pages.watch(video_id, _token(video_id), visitor, restart)
     except grants.PasswordRequired as locked:
         return _unlock_page(locked.video, expired=locked.expired)
-    _remember(video_id, token)
-    restart = request.args.get("restart") == "1"
+    _remember(video_id, watch.token)
     return render(
         "streaming/video_watch.html",
-        video=video,
-        movie=video.movie,
-        resume=0.0 if restart else playback.resume_position(visitor.user_id, video.id),
+        video=watch.video,
+        movie=watch.video.movie,
+        resume=watch.resume,
+        up_next=watch.up_next,
     )
 
 
@@ -145,3 +181,20 @@ def show_thumbnail(video_id: uuid.UUID) -> Response:
     response.cache_control.public = False
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+@bp.get("/videos/<uuid:video_id>/thumbnail.svg")
+def show_generated_thumbnail(video_id: uuid.UUID) -> Response:
+    video = grants.watchable_video(video_id, include_hidden=current_visitor().sees_hidden)
+    response = make_response(posters.render_thumbnail_svg(video))
+    response.mimetype = "image/svg+xml"
+    response.set_etag(posters.thumbnail_version(video))
+    # The URL carries the picture's version, so browsers may keep it for a year.
+    response.cache_control.public = True
+    response.cache_control.max_age = 31536000
+    response.cache_control.immutable = True
+    if video.movie is not None and video.movie.hidden:  # only supervisors get here
+        response.cache_control.public = False
+        response.cache_control.private = True
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response.make_conditional(request)
