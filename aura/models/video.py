@@ -51,6 +51,10 @@ class Video(db.Model):
         return self.password_hash is not None
 
 
+# The library's title order is case-blind: an index on the expression it sorts by.
+sa.Index("ix_video_title", sa.func.lower(Video.title), Video.id)
+
+
 class AccessGrant(db.Model):
     """Permission for one browser to stream one video until ``expires_at``.
 

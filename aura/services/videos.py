@@ -403,7 +403,7 @@ LIBRARY_SORTS: dict[str, LibrarySort] = {
     for sort in (
         LibrarySort("newest", "Newest", Video.uploaded_at, True, "datetime"),
         LibrarySort("views", "Most viewed", Video.view_count, True, "number"),
-        # No index on lower(title): a video library is small enough to sort on the fly.
+        # Case-blind, over the expression index ix_video_title.
         LibrarySort("title", "Title", sa.func.lower(Video.title), False, "text"),
     )
 }
