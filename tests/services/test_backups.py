@@ -309,7 +309,8 @@ def damage_database_rewritten(path):
     write_manifest(path, manifest)
     if manifest["database"]["kind"] == "sqlite":
         return "is damaged: its database cannot be read (database disk image is malformed)"
-    return "is damaged: its database is at migration none, its manifest says 0002_login_session"
+    heads = ", ".join(kinds.code_heads())
+    return f"is damaged: its database is at migration none, its manifest says {heads}"
 
 
 def damage_row_count(path):
