@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, make_response, request, send_file, session, url_for
+from flask import Blueprint, Response, request, send_file, session, url_for
 
 from aura.blueprints.streaming.forms import UnlockForm
 from aura.blueprints.streaming.responses import respond
@@ -19,7 +19,7 @@ from aura.forms import show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import Video
 from aura.services import grants, media, pages, playback, posters, videos
-from aura.web import current_visitor
+from aura.web import current_visitor, generated_svg
 
 bp = Blueprint("streaming", __name__)
 
@@ -186,15 +186,7 @@ def show_thumbnail(video_id: uuid.UUID) -> Response:
 @bp.get("/videos/<uuid:video_id>/thumbnail.svg")
 def show_generated_thumbnail(video_id: uuid.UUID) -> Response:
     video = grants.watchable_video(video_id, include_hidden=current_visitor().sees_hidden)
-    response = make_response(posters.render_thumbnail_svg(video))
-    response.mimetype = "image/svg+xml"
-    response.set_etag(posters.thumbnail_version(video))
-    # The URL carries the picture's version, so browsers may keep it for a year.
-    response.cache_control.public = True
-    response.cache_control.max_age = 31536000
-    response.cache_control.immutable = True
-    if video.movie is not None and video.movie.hidden:  # only supervisors get here
-        response.cache_control.public = False
-        response.cache_control.private = True
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response.make_conditional(request)
+    hidden = video.movie is not None and video.movie.hidden  # only supervisors get here
+    return generated_svg(
+        posters.render_thumbnail_svg(video), posters.thumbnail_version(video), shared=not hidden
+    )
