@@ -31,6 +31,7 @@ from aura.services import (
     samples,
     scores,
     tmdb_sync,
+    videos,
 )
 
 
@@ -52,6 +53,7 @@ def register_commands(app: Flask) -> None:
         purge_command,
         refresh_scores_command,
         users_group,
+        videos_group,
         sync_tmdb_command,
         backup_command,
         backups_group,
@@ -203,6 +205,17 @@ def create_user_command(email: str, supervisor: bool, display_name: str | None) 
         prefix = f"{field.replace('_', ' ')}: " if field else ""
         raise click.ClickException(f"{prefix}{message}") from None
     click.echo(f"Created {user.role} account {user.email}.")
+
+
+# -- videos ---------------------------------------------------------------------------------------
+
+videos_group = AppGroup("videos", help="Look after stored videos.")
+
+
+@videos_group.command("durations")
+def fill_durations_command() -> None:
+    """Read the duration of every stored video that has none yet (ffprobe when installed)."""
+    click.echo(videos.fill_durations().summary())
 
 
 class AsciiIntRange(click.IntRange):

@@ -1,5 +1,5 @@
 """App-wide web plumbing: who is asking, id converters, error pages and fragments, template
-helpers, the health check."""
+helpers, generated pictures' responses, the health check."""
 
 from __future__ import annotations
 
@@ -12,7 +12,17 @@ from datetime import timedelta
 from functools import cache as memoize
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, jsonify, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
@@ -178,6 +188,23 @@ def _asset_version(static_folder: str, filename: str) -> str:
             return hashlib.sha256(fh.read()).hexdigest()[:10]
     except OSError:
         return "0"
+
+
+def generated_svg(svg: str, version: str, shared: bool = True) -> Response:
+    """A picture Aura drew (a poster, a thumbnail) whose URL carries ``version``: browsers may
+    keep it for a year and revalidate by ETag. ``shared=False`` keeps it out of shared caches
+    (only supervisors may see it). It can run nothing: its own CSP allows nothing."""
+    response = make_response(svg)
+    response.mimetype = "image/svg+xml"
+    response.set_etag(version)
+    response.cache_control.max_age = 31536000
+    response.cache_control.immutable = True
+    if shared:
+        response.cache_control.public = True
+    else:
+        response.cache_control.private = True
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response.make_conditional(request)
 
 
 def error_response(

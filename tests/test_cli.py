@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from aura.services import demo
+from tests.factories import store_video
 
 
 def test_load_demo_reports_skipped_and_corrected_rows_and_is_idempotent(runner, db):
@@ -21,6 +22,19 @@ def test_load_demo_reports_skipped_and_corrected_rows_and_is_idempotent(runner, 
     second = runner.invoke(args=["load-demo", "--quiet"])
     assert "0 films added, 3200 already present" in second.output
     assert "skipped row" not in second.output
+
+
+def test_videos_durations_fills_the_missing_ones(runner, db, media_dir):
+    old = store_video(title="Stored before durations were read")
+    broken = store_video(b"not a video at all", title="Broken")
+    result = runner.invoke(args=["videos", "durations"])
+    assert result.exit_code == 0, result.output
+    assert "Durations: 1 read, 1 unreadable" in result.output
+    db.session.refresh(old)
+    db.session.refresh(broken)
+    assert old.duration_seconds == 30.0 and broken.duration_seconds is None
+    again = runner.invoke(args=["videos", "durations"])
+    assert "Durations: 0 read, 1 unreadable" in again.output
 
 
 def free_port() -> int:

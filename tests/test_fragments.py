@@ -141,6 +141,11 @@ def _unlock(client, hx):
     return client.post(f"/watch/{video.id}/unlock", data={"password": "wrong"}, headers=hx)
 
 
+def _video_library(client, hx):
+    store_video(title="Heist reel", description="A look behind the vault door")
+    return client.get("/videos?q=vault", headers=hx)
+
+
 def _video_form(client, hx):
     login_as(client, make_supervisor())
     return client.post("/supervisor/videos/new", data={"title": ""}, headers=hx)
@@ -277,6 +282,7 @@ SCENARIOS = {
     ("library/library_show.html", "watchlist_cards"): _watchlist,
     ("library/library_show.html", "rating_items"): _ratings,
     ("streaming/video_unlock.html", "unlock"): _unlock,
+    ("streaming/videos_list.html", "videos"): _video_library,
     ("supervisor/video_form.html", "video_form"): _video_form,
     ("supervisor/films_find.html", "film_options"): _film_options,
     ("catalog/movies_search.html", "search_page"): _search_page,

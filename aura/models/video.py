@@ -14,6 +14,11 @@ from aura.models.user import User
 
 class Video(db.Model):
     __tablename__ = "video"
+    __table_args__ = (
+        # The video library's two indexed orders, each with the id as its tie-break.
+        sa.Index("ix_video_uploaded", "uploaded_at", "id"),
+        sa.Index("ix_video_views", "view_count", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     movie_id: Mapped[int | None] = mapped_column(
@@ -35,6 +40,8 @@ class Video(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     view_count: Mapped[int] = mapped_column(default=0)
+    # Read from the file when it is stored (aura.services.durations); None when unreadable.
+    duration_seconds: Mapped[float | None]
 
     movie: Mapped[Movie | None] = relationship()
     uploader: Mapped[User | None] = relationship()
@@ -42,6 +49,10 @@ class Video(db.Model):
     @property
     def locked(self) -> bool:
         return self.password_hash is not None
+
+
+# The library's title order is case-blind: an index on the expression it sorts by.
+sa.Index("ix_video_title", sa.func.lower(Video.title), Video.id)
 
 
 class AccessGrant(db.Model):

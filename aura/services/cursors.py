@@ -2,7 +2,8 @@
 
 Every list that scrolls (catalog rows, genres, watchlists, reviews) pages with these, never with
 OFFSET, so a deep page costs what the first page costs. A cursor names the kind of key it holds,
-and a list only accepts a cursor of its own kind.
+and a list only accepts a cursor of its own kind. The tie-break is the row's id: a number, or a
+UUID for tables keyed by one (videos).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import base64
 import binascii
 import json
 import math
+import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,6 +33,8 @@ class Page:
 
 
 BAD_CURSOR = "That page link is broken or out of date. Start again from the first page."
+
+
 KINDS = ("number", "date", "datetime", "text")
 MAX_CURSOR = 400
 # What a sort key can sanely be: a cursor outside this is not one Aura made.
@@ -46,9 +51,14 @@ class BadCursor(Invalid):
         super().__init__(BAD_CURSOR)
 
 
-def encode(kind: str, value: Any, item_id: int) -> str:
+_UUID_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def encode(kind: str, value: Any, item_id: int | uuid.UUID) -> str:
     if kind in ("date", "datetime"):
         value = value.isoformat()
+    if isinstance(item_id, uuid.UUID):
+        item_id = item_id.hex
     raw = json.dumps([kind, value, item_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -79,8 +89,20 @@ def _value(kind: str, value: Any) -> Any:
     return value
 
 
-def decode(cursor: str, kind: str) -> tuple[Any, int]:
-    """(sort key, id) from a cursor made for this kind of list; anything else is Invalid."""
+def _id(item_id: Any, uuid_ids: bool) -> int | uuid.UUID:
+    if uuid_ids:
+        if not isinstance(item_id, str) or not _UUID_HEX.fullmatch(item_id):
+            raise ValueError
+        return uuid.UUID(hex=item_id)
+    if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
+        raise ValueError
+    return item_id
+
+
+def decode(cursor: str, kind: str, uuid_ids: bool = False) -> tuple[Any, Any]:
+    """(sort key, id) from a cursor made for this kind of list; anything else is Invalid.
+
+    ``uuid_ids``: the list's rows are keyed by UUIDs, not numbers."""
     if len(cursor) > MAX_CURSOR or not cursor.isascii():
         raise BadCursor()
     try:
@@ -88,9 +110,7 @@ def decode(cursor: str, kind: str) -> tuple[Any, int]:
         found_kind, value, item_id = json.loads(raw)
         if found_kind != kind:
             raise ValueError
-        if not isinstance(item_id, int) or isinstance(item_id, bool) or not 0 < item_id < 2**63:
-            raise ValueError
-        return _value(kind, value), item_id
+        return _value(kind, value), _id(item_id, uuid_ids)
     except (
         binascii.Error,
         ValueError,
@@ -106,9 +126,10 @@ def keyset_condition(key: Any, id_column: Any, kind: str, descending: bool, curs
     """The keyset condition for rows after ``cursor`` in ``(key, id)`` order; None at the start."""
     if not cursor:
         return None
-    value, last_id = decode(cursor, kind)
+    uuid_ids = isinstance(id_column.type, sa.Uuid)
+    value, last_id = decode(cursor, kind, uuid_ids)
     row = sa.tuple_(key, id_column)
-    bound = sa.tuple_(sa.literal(value, key.type), sa.literal(last_id))
+    bound = sa.tuple_(sa.literal(value, key.type), sa.literal(last_id, id_column.type))
     return row < bound if descending else row > bound
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from aura.extensions import db
 from aura.models import Genre, Movie, movie_genre
-from aura.services import accounts, samples, scores
+from aura.services import accounts, samples, scores, videos
 
 DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "demo-catalog.json")
 # The dataset lists films up to 2011; a later date is a two-digit year read in the wrong century.
@@ -242,3 +242,6 @@ def prepare_site(echo, report) -> None:
         echo("Demo accounts already exist (their passwords were shown when they were created).")
 
     samples.install_samples(echo)
+    # A site made before Aura read durations gets them now (each file is read once).
+    if filled := videos.fill_durations().read:
+        echo(f"Read the duration of {filled} stored videos.")

@@ -7,13 +7,24 @@ rating, their place in a video) is part of the page, fetched for the films on it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from aura.errors import Invalid
 from aura.models import Caption, Genre, Movie, Rating, Video
-from aura.services import analytics, captions, catalog, library, playback, search, values, videos
+from aura.services import (
+    analytics,
+    captions,
+    catalog,
+    grants,
+    library,
+    playback,
+    search,
+    values,
+    videos,
+)
 from aura.services.catalog import RowSpec
 from aura.services.cursors import Page
 from aura.services.library import DiaryPage
@@ -22,6 +33,7 @@ from aura.services.search import SearchResult
 from aura.services.visitors import Visitor
 
 HOME_ROW_LIMIT = 18
+HOME_VIDEO_LIMIT = 12
 
 
 def _marks(visitor: Visitor, movies: Sequence[Movie]) -> frozenset[int]:
@@ -43,6 +55,7 @@ class HomePage:
     genres: list[Genre]
     continue_watching: list[ContinueItem]
     watchlisted: frozenset[int]
+    new_videos: Sequence[Video]  # the newest few, for the "New videos" row (empty: no row)
 
 
 def home(visitor: Visitor) -> HomePage:
@@ -53,6 +66,7 @@ def home(visitor: Visitor) -> HomePage:
         genres=catalog.all_genres(),
         continue_watching=_continue_watching(visitor),
         watchlisted=_marks(visitor, films),
+        new_videos=videos.newest_videos(HOME_VIDEO_LIMIT, include_hidden=visitor.sees_hidden),
     )
 
 
@@ -126,6 +140,59 @@ class SearchPage:
 def search_films(query: str | None, visitor: Visitor) -> SearchPage:
     result = search.search_movies(query, include_hidden=visitor.sees_hidden)
     return SearchPage(result, _marks(visitor, result.movies))
+
+
+@dataclass(frozen=True)
+class VideoLibraryPage:
+    """The list of every video the visitor may see, as sorted, filtered and searched."""
+
+    query: str
+    sort: str
+    show: str
+    page: Page
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The choices that differ from the defaults, for links that keep them."""
+        chosen = {"q": self.query, "sort": self.sort, "show": self.show}
+        defaults = {"q": "", "sort": videos.DEFAULT_SORT, "show": videos.DEFAULT_SHOW}
+        return {name: value for name, value in chosen.items() if value != defaults[name]}
+
+
+def video_library(
+    query: str | None, sort: str | None, show: str | None, after: str | None, visitor: Visitor
+) -> VideoLibraryPage:
+    """The video library: every video the visitor may see, newest first unless asked."""
+    spec, show = videos.library_sort(sort), videos.library_show(show)
+    text = videos.library_query(query)
+    page = videos.library_page(
+        sort=spec.name, show=show, query=text, after=after, include_hidden=visitor.sees_hidden
+    )
+    return VideoLibraryPage(text, spec.name, show, page)
+
+
+@dataclass(frozen=True)
+class WatchPage:
+    video: Video
+    movie: Movie | None
+    token: str  # this browser's fresh grant for the video, for the view to keep in its session
+    resume: float  # seconds to start at
+    captions: Sequence[Caption]
+    up_next: Video | None  # the next video in the library's default order
+
+
+def watch(video_id: uuid.UUID, token: str | None, visitor: Visitor, restart: bool) -> WatchPage:
+    """The player page. Raises grants.PasswordRequired for a locked video this browser holds
+    no grant for (the view shows the password form instead). Commits (the new grant)."""
+    video, new_token = grants.open_player(video_id, token, visitor)
+    return WatchPage(
+        video=video,
+        movie=video.movie,
+        token=new_token,
+        resume=0.0 if restart else playback.resume_position(visitor.user_id, video.id),
+        captions=captions.captions_of(video.id),
+        up_next=videos.up_next(video, include_hidden=visitor.sees_hidden),
+    )
 
 
 @dataclass(frozen=True)
@@ -225,22 +292,4 @@ def personal_library(
         page=page,
         watchlisted=frozenset(films),
         my_scores=library.score_marks(user_id, films),
-    )
-
-
-@dataclass(frozen=True)
-class PlayerPage:
-    video: Video
-    movie: Movie | None
-    resume: float
-    captions: Sequence[Caption]
-
-
-def player(video: Video, visitor: Visitor, *, restart: bool = False) -> PlayerPage:
-    """The player of a video the visitor may watch (the caller opened it with a grant)."""
-    return PlayerPage(
-        video=video,
-        movie=video.movie,
-        resume=0.0 if restart else playback.resume_position(visitor.user_id, video.id),
-        captions=captions.captions_of(video.id),
     )

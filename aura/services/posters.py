@@ -1,8 +1,9 @@
-"""Generated SVG posters for films without artwork: deterministic colours, escaped text.
+"""Generated SVG artwork for films without a poster and videos without a thumbnail:
+deterministic colours, escaped text.
 
-The design tells films apart at a glance: the decade chooses the motif (a sunburst for the
-1930s, stripes for the 1970s, …) and the director the colours. The title is small on the poster:
-the card prints it beneath at full size.
+A film's poster tells films apart at a glance: the decade chooses the motif (a sunburst for
+the 1930s, stripes for the 1970s, …) and the director the colours. The title is small on the
+poster: the card prints it beneath at full size.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import textwrap
 
 from markupsafe import escape
 
-from aura.models import Movie
+from aura.models import Movie, Video
 
 WIDTH, HEIGHT = 300, 450
+THUMB_WIDTH, THUMB_HEIGHT = 320, 180
 
 
 def _palette(seed: str) -> tuple[str, str, str]:
@@ -30,8 +32,10 @@ def _palette(seed: str) -> tuple[str, str, str]:
     )
 
 
-def _title_lines(title: str) -> list[str]:
-    lines = textwrap.wrap(title, width=22, break_long_words=True, max_lines=3, placeholder="…")
+def _title_lines(title: str, width: int = 22, max_lines: int = 3) -> list[str]:
+    lines = textwrap.wrap(
+        title, width=width, break_long_words=True, max_lines=max_lines, placeholder="…"
+    )
     return lines or ["Untitled"]
 
 
@@ -132,5 +136,37 @@ def render_svg(movie: Movie) -> str:
         f'font-size="{TITLE_SIZE}" fill="#f5f1e8">{title}</text>'
         '<text x="24" y="420" font-family="system-ui, sans-serif" font-size="15" '
         f'fill="#f5f1e8" fill-opacity="0.8">{director}</text>'
+        "</svg>"
+    )
+
+
+def thumbnail_version(video: Video) -> str:
+    """Changes whenever what the generated thumbnail shows changes, for cache-busting URLs."""
+    basis = f"{video.id}|{video.title}|v1"
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:10]
+
+
+def render_thumbnail_svg(video: Video) -> str:
+    """A 16:9 picture for a video without an uploaded thumbnail: its title over its colours."""
+    top, bottom, accent = _palette(f"{video.id}:{video.title}")
+    lines = _title_lines(video.title, width=24, max_lines=3)
+    size = 22 if max(len(line) for line in lines) <= 18 else 18
+    start_y = 124 - (len(lines) - 1) * size * 1.2  # the bottom strip stays clear for badges
+    title = "".join(
+        f'<tspan x="20" y="{start_y + i * size * 1.2:.0f}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {THUMB_WIDTH} {THUMB_HEIGHT}" '
+        f'width="{THUMB_WIDTH}" height="{THUMB_HEIGHT}" role="img" '
+        f'aria-label="{escape(video.title)}">'
+        '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="0.6">'
+        f'<stop offset="0" stop-color="{top}"/><stop offset="1" stop-color="{bottom}"/>'
+        "</linearGradient></defs>"
+        f'<rect width="{THUMB_WIDTH}" height="{THUMB_HEIGHT}" fill="url(#g)"/>'
+        f'<circle cx="262" cy="52" r="26" fill="{accent}" fill-opacity="0.85"/>'
+        '<path d="M254 39 L254 65 L276 52 Z" fill="#0b0d12"/>'
+        '<text font-family="system-ui, sans-serif" font-weight="700" '
+        f'font-size="{size}" fill="#f5f1e8">{title}</text>'
         "</svg>"
     )

@@ -1,4 +1,5 @@
-"""Videos supervisors upload: the form's rules, creating, editing and deleting videos.
+"""Videos: the supervisor's uploads (the form's rules, creating, editing, deleting) and the
+video library viewers browse (sorted, filtered, searched, paged by keyset).
 
 A refused, failed or interrupted upload leaves neither a file nor a row: the file is made
 durable in the media folder (aura.services.media) before the row is inserted, and removed again
@@ -22,7 +23,8 @@ from werkzeug.security import generate_password_hash
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Caption, Movie, Video
-from aura.services import audit, grants, search, values
+from aura.services import audit, cursors, durations, grants, search, values, visibility
+from aura.services.cursors import Page
 from aura.services.media import (
     UploadSpool,
     caption_path,
@@ -191,11 +193,12 @@ def create_video(
 
     video_key = new_key()
     thumbnail_key = new_key() if thumbnail_type else None
-    upload.keep(video_key)
+    stored = upload.keep(video_key)
     try:
         if thumbnail is not None and thumbnail_key:
             thumbnail.keep(thumbnail_key)
         video = Video(
+            duration_seconds=durations.read_duration(stored),
             id=uuid.uuid4(),
             storage_key=video_key,
             original_filename=clean_filename(filename),
@@ -320,6 +323,46 @@ def get_video(video_id: uuid.UUID) -> Video:
     return video
 
 
+@dataclass(frozen=True)
+class DurationsReport:
+    read: int
+    unreadable: int
+
+    def summary(self) -> str:
+        return (
+            f"Durations: {self.read} read, {self.unreadable} unreadable (left empty; "
+            "the video library shows no duration for them)."
+        )
+
+
+def fill_durations(batch: int = 50) -> DurationsReport:
+    """Read the duration of every stored video that has none yet (stored before Aura read
+    them, or unreadable then). Commits every ``batch`` videos, so an interrupted run keeps what
+    it read."""
+    read = unreadable = 0
+    last: uuid.UUID | None = None
+    while True:
+        stmt = sa.select(Video).where(Video.duration_seconds.is_(None)).order_by(Video.id)
+        if last is not None:
+            stmt = stmt.where(Video.id > last)
+        found = db.session.scalars(stmt.limit(batch)).all()
+        if not found:
+            break
+        for video in found:
+            try:
+                seconds = durations.read_duration(media_path(video.storage_key))
+            except NotFound:  # a storage key that is not Aura's: nothing to read
+                seconds = None
+            video.duration_seconds = seconds
+            if seconds is None:
+                unreadable += 1
+            else:
+                read += 1
+        last = found[-1].id
+        db.session.commit()
+    return DurationsReport(read, unreadable)
+
+
 def list_videos() -> Sequence[Video]:
     """Every video, newest first, with its film loaded (the supervisor's table)."""
     return db.session.scalars(
@@ -355,3 +398,106 @@ def thumbnail(video_id: uuid.UUID, include_hidden: bool = False) -> StoredImage:
     return StoredImage(
         media_path(video.thumbnail_key), video.thumbnail_content_type, video.thumbnail_key
     )
+
+
+# -- the video library viewers browse ----------------------------------------------------------
+
+LIBRARY_PAGE_SIZE = 24
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_WORDS = 8
+
+
+@dataclass(frozen=True)
+class LibrarySort:
+    name: str
+    label: str
+    key: Any  # what the list is ordered by, with Video.id as the tie-break
+    descending: bool
+    kind: str  # how the key travels in a cursor (aura.services.cursors)
+
+
+LIBRARY_SORTS: dict[str, LibrarySort] = {
+    sort.name: sort
+    for sort in (
+        LibrarySort("newest", "Newest", Video.uploaded_at, True, "datetime"),
+        LibrarySort("views", "Most viewed", Video.view_count, True, "number"),
+        # Case-blind, over the expression index ix_video_title.
+        LibrarySort("title", "Title", sa.func.lower(Video.title), False, "text"),
+    )
+}
+LIBRARY_SHOWS = {"all": "All videos", "open": "Open", "locked": "Locked"}
+DEFAULT_SORT, DEFAULT_SHOW = "newest", "all"
+
+
+def library_sort(name: str | None) -> LibrarySort:
+    try:
+        return LIBRARY_SORTS[name or DEFAULT_SORT]
+    except KeyError:
+        raise Invalid("Videos can be sorted by newest, most viewed or title.") from None
+
+
+def library_show(name: str | None) -> str:
+    name = name or DEFAULT_SHOW
+    if name not in LIBRARY_SHOWS:
+        raise Invalid("The video library shows all videos, open ones or locked ones.")
+    return name
+
+
+def library_query(raw: str | None) -> str:
+    """Search text as typed, on one line and bounded."""
+    return values.one_line(raw)[:SEARCH_MAX_CHARS].strip()
+
+
+def _matches(query: str) -> list[sa.ColumnElement[bool]]:
+    """Every word must appear in the title or the description. A LIKE scan, not an index:
+    a video library holds thousands of videos, not the catalog's hundreds of thousands."""
+    conditions = []
+    for word in query.split()[:SEARCH_MAX_WORDS]:
+        pattern = search.like_pattern(word)
+        conditions.append(
+            sa.or_(
+                Video.title.ilike(pattern, escape="\\"),
+                Video.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def library_page(
+    *,
+    sort: str | None = None,
+    show: str | None = None,
+    query: str = "",
+    after: str | None = None,
+    include_hidden: bool = False,
+    limit: int = LIBRARY_PAGE_SIZE,
+) -> Page:
+    """One page of the videos this audience may see, with their films loaded: sorted
+    (``LIBRARY_SORTS``, newest first by default), ``show`` all, "open" or "locked" ones, and
+    matching every word of ``query`` (already cleaned by ``library_query``)."""
+    spec = library_sort(sort)
+    show = library_show(show)
+    stmt = (
+        sa.select(Video)
+        .options(sa.orm.joinedload(Video.movie))
+        .where(visibility.videos(include_hidden), *_matches(query))
+    )
+    if show == "open":
+        stmt = stmt.where(Video.password_hash.is_(None))
+    elif show == "locked":
+        stmt = stmt.where(Video.password_hash.is_not(None))
+    return cursors.paginate(stmt, spec.key, Video.id, spec.kind, spec.descending, after, limit)
+
+
+def newest_videos(limit: int, include_hidden: bool = False) -> Sequence[Video]:
+    """The newest videos this audience may see (the home page's row): one query."""
+    return library_page(limit=limit, include_hidden=include_hidden).items
+
+
+def up_next(video: Video, include_hidden: bool = False) -> Video | None:
+    """The video after ``video`` in the library's default order (newest first) that this
+    audience may see, or None after the last."""
+    spec = LIBRARY_SORTS[DEFAULT_SORT]
+    after = cursors.encode(spec.kind, video.uploaded_at, video.id)
+    page = library_page(after=after, include_hidden=include_hidden, limit=1)
+    return page.items[0] if page.items else None

@@ -76,6 +76,7 @@ def test_a_broken_cursor_is_a_clear_400_both_ways(client, db, hx, after):
     make_movie()
     page = client.get("/rows/popular", query_string={"after": after})
     assert page.status_code == 400 and "page link is broken" in page.get_data(as_text=True)
+    assert 'href="/rows/popular">Start again from the first page' in page.get_data(as_text=True)
     fragment = client.get("/rows/popular", query_string={"after": after}, headers=hx)
     assert fragment.status_code == 400 and not is_page(fragment)
     assert fragment.headers["HX-Retarget"] == "#notices"

@@ -94,11 +94,12 @@ def test_viewer_upload_is_refused_and_leaves_nothing(client, db, media_dir):
     assert stored(db) == [] and media_files(media_dir) == []
 
 
-def test_videos_link_only_for_supervisors(client, boss, db):
-    assert 'href="/supervisor/videos"' in boss.get("/").text
+def test_the_supervisor_link_only_for_supervisors(client, boss, db):
+    assert re.search(r'href="/supervisor/[a-z]*"[^>]*>Supervisor<', boss.get("/").text)
+    assert 'href="/supervisor/videos"' in boss.get("/supervisor/movies").text
     viewer = client.application.test_client()
     login_as(viewer, make_user())
-    assert 'href="/supervisor/videos"' not in viewer.get("/").text
+    assert 'href="/supervisor/' not in viewer.get("/").text
 
 
 # -- uploading ---------------------------------------------------------------------------------

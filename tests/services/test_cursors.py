@@ -1,9 +1,14 @@
+import base64
+import json
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 
 from aura.errors import Invalid
 from aura.services import cursors
+
+MOMENT = datetime(2026, 11, 21, 13, 56, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +59,19 @@ def test_dates_and_times_must_be_real():
     naive = cursors.encode("text", "2026-01-01T00:00:00", 1)
     with pytest.raises(Invalid):
         cursors.decode(naive, "datetime")
+
+
+def test_a_cursor_with_a_video_id_round_trips():
+    video_id = uuid.uuid4()
+    cursor = cursors.encode("datetime", MOMENT, video_id)
+    assert cursors.decode(cursor, "datetime", uuid_ids=True) == (MOMENT, video_id)
+    with pytest.raises(Invalid):
+        cursors.decode(cursor, "datetime")  # a numeric-id list refuses it
+    with pytest.raises(Invalid):
+        cursors.decode(cursors.encode("datetime", MOMENT, 7), "datetime", uuid_ids=True)
+    # Only Aura's own spelling of an id: 32 lower-case hex digits.
+    for odd in ("0_" * 16, video_id.hex.upper(), str(video_id), "g" * 32, "{" + "0" * 30 + "}"):
+        raw = json.dumps(["datetime", MOMENT.isoformat(), odd]).encode()
+        forged = base64.urlsafe_b64encode(raw).decode()
+        with pytest.raises(Invalid):
+            cursors.decode(forged, "datetime", uuid_ids=True)

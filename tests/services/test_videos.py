@@ -1,4 +1,5 @@
-"""Upload rules: sniffing by content, the spool in the media folder, storage, the demo samples."""
+"""Upload rules: sniffing by content, the spool in the media folder, storage, durations, the
+demo samples."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from werkzeug.security import check_password_hash
 
 from aura.errors import Invalid, NotFound
 from aura.models import Video
-from aura.services import media, retention, samples, videos
+from aura.services import durations, media, retention, samples, videos
 from tests.factories import (
     M4V_HEAD,
     MKV_HEAD,
@@ -22,6 +23,7 @@ from tests.factories import (
     PNG_BYTES,
     WEBM_HEAD,
     make_movie,
+    make_video_row,
     sample_bytes,
 )
 from tests.fixtures.streaming import media_files
@@ -189,3 +191,42 @@ def test_purge_removes_only_abandoned_upload_files(media_dir):
     os.utime(stored, (two_days_ago, two_days_ago))
     assert retention.purge_stale_uploads(media_dir) == 1
     assert sorted(os.listdir(media_dir)) == sorted([".upload-fresh.part", "a" * 32])
+
+
+# -- durations stored with the video ------------------------------------------------------------
+
+
+def test_an_upload_stores_its_duration(db, media_dir):
+    spool = spool_of(media_dir, sample_bytes())
+    video = videos.create_video(videos.VideoDetails(title="Timed"), spool)
+    spool.close()
+    assert video.duration_seconds == 30.0
+
+
+def test_without_ffprobe_an_upload_still_gets_its_duration(db, media_dir, monkeypatch):
+    monkeypatch.setattr(durations, "ffprobe", lambda: None)
+    spool = spool_of(media_dir, sample_bytes())
+    video = videos.create_video(videos.VideoDetails(title="Timed"), spool)
+    spool.close()
+    assert video.duration_seconds == 30.0
+
+
+def test_an_unreadable_upload_stores_no_duration(db, media_dir):
+    spool = spool_of(media_dir, WEBM_HEAD + bytes(64))  # a WebM by its first bytes only
+    video = videos.create_video(videos.VideoDetails(title="Untimed"), spool)
+    spool.close()
+    assert video.content_type == "video/webm" and video.duration_seconds is None
+
+
+def test_fill_durations_reads_the_missing_ones(db, media_dir, make_video):
+    timed = make_video(title="Known", duration_seconds=12.0)
+    missing = [make_video(title=f"Old {n}") for n in range(3)]
+    broken = make_video(b"garbage!" * 20, title="Broken")
+    no_file = make_video_row(title="Row without a file")
+    report = videos.fill_durations(batch=2)
+    assert (report.read, report.unreadable) == (3, 2)
+    assert "3 read, 2 unreadable" in report.summary()
+    stored = dict(db.session.execute(sa.select(Video.title, Video.duration_seconds)).all())
+    assert stored["Known"] == 12.0 and timed.duration_seconds == 12.0
+    assert all(stored[video.title] == 30.0 for video in missing)
+    assert stored[broken.title] is None and stored[no_file.title] is None

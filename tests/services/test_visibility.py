@@ -13,7 +13,7 @@ import pytest
 from aura.errors import NotFound
 from aura.extensions import db as _db
 from aura.models import DiaryEntry, PlaybackProgress, Rating, WatchlistEntry
-from aura.services import catalog, grants, library, pages, playback, search
+from aura.services import catalog, grants, library, pages, playback, search, videos
 from aura.services.visitors import Visitor
 from tests.factories import BROWSER_UA, make_genre, make_movie, make_user, store_video
 
@@ -28,6 +28,7 @@ def world(db, media_dir):
     )
     viewer, critic = make_user(), make_user()
     video = store_video(title="Secret reel", movie=hidden)
+    store_video(title="Open reel", movie=shown)
     for film in (shown, hidden):
         _db.session.add(WatchlistEntry(user_id=viewer.id, movie_id=film.id))
         _db.session.add(Rating(user_id=viewer.id, movie_id=film.id, score=8, review="Mine"))
@@ -110,6 +111,33 @@ def _grants(w, sees):
     return {"Secret Garden"}
 
 
+def films_of(found_videos) -> set[str]:
+    return {video.movie.title for video in found_videos if video.movie}
+
+
+def _video_library(w, sees):
+    found = set()
+    for sort in videos.LIBRARY_SORTS:
+        found |= films_of(videos.library_page(sort=sort, include_hidden=sees).items)
+    return found
+
+
+def _video_search(w, sees):
+    return films_of(videos.library_page(query="reel", include_hidden=sees).items)
+
+
+def _new_videos(w, sees):
+    return films_of(pages.home(Visitor(supervisor=sees)).new_videos)
+
+
+def _up_next(w, sees):
+    """Every video the player's "Up next" links lead through, from the newest."""
+    chain = list(videos.library_page(limit=1, include_hidden=sees).items)
+    while (following := videos.up_next(chain[-1], include_hidden=sees)) is not None:
+        chain.append(following)
+    return films_of(chain)
+
+
 LISTINGS = {
     "home rows": _rows,
     "row pages": _row_pages,
@@ -121,6 +149,10 @@ LISTINGS = {
     "diary": _diary,
     "reviews": _reviews_on_film_pages,
     "grants": _grants,
+    "video library": _video_library,
+    "video search": _video_search,
+    "new videos": _new_videos,
+    "up next": _up_next,
 }
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, make_response, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from aura import sessions
 from aura.htmx import is_partial, render
 from aura.models import Movie
 from aura.services import catalog, pages, posters
-from aura.web import current_visitor
+from aura.web import current_visitor, generated_svg
 
 bp = Blueprint("catalog", __name__)
 
@@ -113,15 +113,7 @@ def show_movie(movie_id: int) -> Response:
 @bp.get("/posters/<id:movie_id>.svg")
 def show_poster(movie_id: int) -> Response:
     movie = catalog.get_movie(movie_id, include_hidden=current_visitor().sees_hidden)
-    response = make_response(posters.render_svg(movie))
-    response.mimetype = "image/svg+xml"
-    response.set_etag(posters.poster_version(movie))
-    # The URL carries the poster's version, so browsers may keep it for a year.
-    response.cache_control.public = True
-    response.cache_control.max_age = 31536000
-    response.cache_control.immutable = True
-    if movie.hidden:  # only supervisors get here: keep it out of shared caches
-        response.cache_control.public = False
-        response.cache_control.private = True
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response.make_conditional(request)
+    # A hidden film's poster reaches only supervisors: keep it out of shared caches.
+    return generated_svg(
+        posters.render_svg(movie), posters.poster_version(movie), shared=not movie.hidden
+    )

@@ -1,4 +1,5 @@
-"""Watching videos: the player page, the password form, the range streamer, resume positions.
+"""Watching videos: the video library, the player page, the password form, the range streamer,
+resume positions, thumbnails.
 
 The grant token for each video lives in the (signed) session cookie under ``grants``; the
 browser's random key (``aura.web.browser_key``) binds grants to this browser. Nothing about
@@ -17,8 +18,8 @@ from aura.errors import Invalid, NotFound, Throttled
 from aura.forms import show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import Video
-from aura.services import captions, grants, media, pages, playback, videos
-from aura.web import current_visitor
+from aura.services import captions, grants, media, pages, playback, posters, videos
+from aura.web import current_visitor, generated_svg
 
 bp = Blueprint("streaming", __name__)
 
@@ -54,16 +55,50 @@ def _remember(video_id: uuid.UUID, token: str) -> None:
     session[SESSION_GRANTS] = [list(pair) for pair in held[-MAX_SESSION_GRANTS:]]
 
 
+@bp.app_template_global()
+def video_thumbnail_url(video: Video) -> str:
+    """The uploaded thumbnail, else the generated one (its URL carries its version)."""
+    if video.thumbnail_key:
+        return url_for("streaming.show_thumbnail", video_id=video.id)
+    return url_for(
+        "streaming.show_generated_thumbnail",
+        video_id=video.id,
+        v=posters.thumbnail_version(video),
+    )
+
+
+@bp.get("/videos")
+def list_videos() -> Response:
+    args = request.args
+    library = pages.video_library(
+        args.get("q"),
+        args.get("sort"),
+        args.get("show"),
+        args.get("after") or None,
+        current_visitor(),
+    )
+    cursor = library.page.next_cursor
+    return render(
+        "streaming/videos_list.html",
+        "videos",
+        library=library,
+        sorts=videos.LIBRARY_SORTS,
+        shows=videos.LIBRARY_SHOWS,
+        first_page=not args.get("after"),
+        next_url=cursor and url_for("streaming.list_videos", after=cursor, **library.args),
+    )
+
+
 @bp.get("/watch/<uuid:video_id>")
 def watch_video(video_id: uuid.UUID) -> Response:
     visitor = current_visitor(browser=True)
+    restart = request.args.get("restart") == "1"
     try:
-        video, token = grants.open_player(video_id, _token(video_id), visitor)
+        watch = pages.watch(video_id, _token(video_id), visitor, restart)
     except grants.PasswordRequired as locked:
         return _unlock_page(locked.video, expired=locked.expired)
-    _remember(video_id, token)
-    player = pages.player(video, visitor, restart=request.args.get("restart") == "1")
-    return render("streaming/video_watch.html", player=player)
+    _remember(video_id, watch.token)
+    return render("streaming/video_watch.html", player=watch)
 
 
 def _unlock_page(
@@ -166,3 +201,12 @@ def show_thumbnail(video_id: uuid.UUID) -> Response:
     response.cache_control.public = False
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+@bp.get("/videos/<uuid:video_id>/thumbnail.svg")
+def show_generated_thumbnail(video_id: uuid.UUID) -> Response:
+    video = grants.watchable_video(video_id, include_hidden=current_visitor().sees_hidden)
+    hidden = video.movie is not None and video.movie.hidden  # only supervisors get here
+    return generated_svg(
+        posters.render_thumbnail_svg(video), posters.thumbnail_version(video), shared=not hidden
+    )
