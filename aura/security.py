@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, Response, current_app
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https://image.tmdb.org https://i.ytimg.com",
-        "media-src 'self' blob:",
-        "frame-src https://www.youtube-nocookie.com https://www.youtube.com",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+from aura.clients import tmdb
+
+TRAILER_FRAMES = "https://www.youtube-nocookie.com"
+TRAILER_STILLS = "https://i.ytimg.com"
+
+
+def content_security_policy(config: Mapping[str, Any]) -> str:
+    """The CSP for this site's settings: outside images and trailer frames are allowed only
+    when TMDB is configured (only from TMDB's image hosts and YouTube's no-cookie player)."""
+    images = ["'self'", "data:"]
+    frames = ["'none'"]
+    if tmdb.is_configured(config):
+        images += [f"https://{host}" for host in config.get("TMDB_IMAGE_HOSTS") or ()]
+        images.append(TRAILER_STILLS)
+        frames = [TRAILER_FRAMES]
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {' '.join(images)}",
+            "media-src 'self' blob:",
+            f"frame-src {' '.join(frames)}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -28,7 +46,7 @@ def init_app(app: Flask) -> None:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")

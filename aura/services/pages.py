@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from aura.clients import tmdb as tmdb_client
 from aura.errors import Invalid
 from aura.models import Caption, Genre, Movie, Rating, Video
 from aura.services import (
@@ -22,6 +23,8 @@ from aura.services import (
     library,
     playback,
     search,
+    tmdb_refresh,
+    trailers,
     values,
     videos,
 )
@@ -34,6 +37,10 @@ from aura.services.visitors import Visitor
 
 HOME_ROW_LIMIT = 18
 HOME_VIDEO_LIMIT = 12
+# How long a page may wait on TMDB: a row refreshes in the background, a search and a trailer
+# check within these budgets; past them the page shows what the database has, and says so.
+SEARCH_BUDGET_SECONDS = 2.0
+TRAILER_BUDGET_SECONDS = 1.5
 
 
 def _marks(visitor: Visitor, movies: Sequence[Movie]) -> frozenset[int]:
@@ -41,6 +48,13 @@ def _marks(visitor: Visitor, movies: Sequence[Movie]) -> frozenset[int]:
     if visitor.user_id is None or not movies:
         return frozenset()
     return library.watchlist_marks(visitor.user_id, [movie.id for movie in movies])
+
+
+def _refresh_rows(names: Sequence[str]) -> str | None:
+    """Rows TMDB orders are refreshed in the background once stale (stale-while-revalidate):
+    the page renders from the database now. A notice when TMDB could not be asked."""
+    notices = [tmdb_refresh.refresh_list_if_stale(name).notice for name in names]
+    return next((notice for notice in notices if notice), None)
 
 
 def _continue_watching(visitor: Visitor) -> list[ContinueItem]:
@@ -56,9 +70,11 @@ class HomePage:
     continue_watching: list[ContinueItem]
     watchlisted: frozenset[int]
     new_videos: Sequence[Video]  # the newest few, for the "New videos" row (empty: no row)
+    notice: str | None = None  # TMDB could not be asked: the rows are the saved ones
 
 
 def home(visitor: Visitor) -> HomePage:
+    notice = _refresh_rows(list(catalog.ROWS))
     rows = catalog.home_rows(limit=HOME_ROW_LIMIT, include_hidden=visitor.sees_hidden)
     films = [movie for _spec, page in rows for movie in page.items]
     return HomePage(
@@ -67,6 +83,7 @@ def home(visitor: Visitor) -> HomePage:
         continue_watching=_continue_watching(visitor),
         watchlisted=_marks(visitor, films),
         new_videos=videos.newest_videos(HOME_VIDEO_LIMIT, include_hidden=visitor.sees_hidden),
+        notice=notice,
     )
 
 
@@ -83,6 +100,7 @@ class BrowsePage:
     page: Page
     watchlisted: frozenset[int]
     number: int = 1
+    notice: str | None = None
 
 
 MAX_PAGE_NUMBER = 100_000
@@ -105,9 +123,10 @@ def row(
     number: str | None = None,
 ) -> BrowsePage:
     spec = catalog.get_row(name)
+    notice = None if after else _refresh_rows([name])
     page = catalog.row_page(name, after=after, until=until, include_hidden=visitor.sees_hidden)
     shown = 1 if until or not after else page_number(number)
-    return BrowsePage(spec.title, spec.blurb, page, _marks(visitor, page.items), shown)
+    return BrowsePage(spec.title, spec.blurb, page, _marks(visitor, page.items), shown, notice)
 
 
 def genre(
@@ -135,11 +154,19 @@ def genre(
 class SearchPage:
     result: SearchResult
     watchlisted: frozenset[int]
+    notice: str | None = None  # TMDB could not be asked: only the films Aura has
 
 
 def search_films(query: str | None, visitor: Visitor) -> SearchPage:
+    """Aura's matches, then (with TMDB) the films TMDB finds that Aura did not, which are
+    stored as they arrive; within a time budget, never waiting on a slow TMDB for long."""
     result = search.search_movies(query, include_hidden=visitor.sees_hidden)
-    return SearchPage(result, _marks(visitor, result.movies))
+    remote = tmdb_refresh.search_remote(
+        result.query, budget_seconds=SEARCH_BUDGET_SECONDS, include_hidden=visitor.sees_hidden
+    )
+    if remote.movie_ids:
+        result = search.merged(result, remote.movie_ids, include_hidden=visitor.sees_hidden)
+    return SearchPage(result, _marks(visitor, result.movies), remote.notice)
 
 
 @dataclass(frozen=True)
@@ -202,6 +229,7 @@ class FilmPage:
     my_rating: Rating | None
     reviews: Page  # other people's reviews, newest first
     videos: Sequence[Video]  # what the Play buttons open
+    trailer: trailers.TrailerStatus | None = None  # with TMDB: the embeddable trailer, if any
     watched_on: Sequence[date] = ()  # the days the visitor logged this film, newest first
     today: date | None = None  # the latest day the diary form accepts
 
@@ -220,6 +248,10 @@ def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPag
             movie.id, exclude_user_id=user_id, include_hidden=visitor.sees_hidden
         ),
         videos=videos.videos_for_movie(movie.id),
+        # Trailers come with TMDB (and the CSP allows YouTube's player only then).
+        trailer=trailers.ensure_trailer(movie, budget_seconds=TRAILER_BUDGET_SECONDS)
+        if tmdb_client.is_configured()
+        else None,
         watched_on=library.days_watched(user_id, movie.id) if user_id else (),
         today=library.latest_day(),
     )

@@ -115,6 +115,28 @@ class PostgresBackend:
 BACKENDS: dict[str, Backend] = {"sqlite": SQLiteBackend(), "postgresql": PostgresBackend()}
 
 
+def merged(
+    result: SearchResult, movie_ids: list[int], include_hidden: bool = False
+) -> SearchResult:
+    """Aura's matches first, then the films in ``movie_ids`` (TMDB's, stored already) that
+    Aura's search did not find, in that order; still at most RESULT_LIMIT films."""
+    shown = {movie.id for movie in result.movies}
+    extra_ids = [movie_id for movie_id in movie_ids if movie_id not in shown]
+    if not extra_ids or len(result.movies) >= RESULT_LIMIT:
+        return result
+    found = {
+        movie.id: movie
+        for movie in db.session.scalars(
+            sa.select(Movie).where(Movie.id.in_(extra_ids), visibility.films(include_hidden))
+        )
+    }
+    extra = [found[movie_id] for movie_id in extra_ids if movie_id in found]
+    movies = [*result.movies, *extra]
+    return SearchResult(
+        result.query, movies[:RESULT_LIMIT], result.limited or len(movies) > RESULT_LIMIT
+    )
+
+
 def search_movies(raw_query: str | None, include_hidden: bool = False) -> SearchResult:
     """The best matches for ``raw_query``, most relevant first; empty for an empty query."""
     query = clean_query(raw_query)

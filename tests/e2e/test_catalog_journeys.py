@@ -91,3 +91,47 @@ def test_every_image_has_alt_text_and_focus_is_visible(page, db):
     page.keyboard.press("Tab")
     focused = page.evaluate("getComputedStyle(document.activeElement).boxShadow")
     assert focused != "none"
+
+
+def test_a_trailer_loads_only_when_asked_for(page, app, db, monkeypatch):
+    """With TMDB configured, a film's checked trailer is a still with a play button; the
+    no-cookie player loads in its place on click, within the CSP."""
+    from datetime import UTC, datetime
+
+    from tests.factories import PNG_BYTES
+
+    monkeypatch.setitem(app.config, "TMDB_API_KEY", "configured-for-this-journey")
+    monkeypatch.setitem(app.config, "TMDB_API_BASE", "http://127.0.0.1:9/3")  # never asked
+    film = make_movie(
+        "Trailer Film",
+        tmdb_id=550,
+        trailer_key="BdJKm16Co6M",
+        trailer_embeddable=True,
+        trailer_checked_at=datetime.now(UTC),
+    )
+    asked: list[str] = []
+    page.route(
+        "https://i.ytimg.com/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=PNG_BYTES),
+    )
+    page.route(
+        "https://www.youtube-nocookie.com/**",
+        lambda route: (
+            asked.append(route.request.url),
+            route.fulfill(
+                status=200, content_type="text/html", body="<!doctype html><title>player</title>"
+            ),
+        ),
+    )
+    page.goto(f"/movies/{film.id}")
+    start = page.locator(".trailer-start")
+    expect(start).to_contain_text("Play the trailer")
+    assert asked == [] and page.locator(".trailer iframe").count() == 0
+    start.click()
+    frame = page.locator(".trailer iframe")
+    expect(frame).to_have_attribute(
+        "src", re.compile(r"^https://www\.youtube-nocookie\.com/embed/BdJKm16Co6M")
+    )
+    page.wait_for_function("() => document.querySelector('.trailer iframe') !== null")
+    expect(page.frame_locator(".trailer iframe").locator("title")).to_have_count(1)
+    assert asked and asked[0].startswith("https://www.youtube-nocookie.com/embed/BdJKm16Co6M")

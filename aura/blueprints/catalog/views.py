@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request, url_for
 
 from aura import sessions
+from aura.clients import tmdb_images
 from aura.htmx import is_partial, render
 from aura.models import Movie
 from aura.services import catalog, pages, posters
@@ -17,9 +18,15 @@ bp = Blueprint("catalog", __name__)
 
 @bp.app_template_global()
 def poster_url(movie: Movie) -> str:
-    if movie.poster_path:
-        return f"https://image.tmdb.org/t/p/w342{movie.poster_path}"
-    return url_for("catalog.show_poster", movie_id=movie.id, v=posters.poster_version(movie))
+    """TMDB's poster when TMDB is configured and the film has one, else Aura's own."""
+    return tmdb_images.image_url(movie.poster_path) or url_for(
+        "catalog.show_poster", movie_id=movie.id, v=posters.poster_version(movie)
+    )
+
+
+@bp.app_template_global()
+def backdrop_url(movie: Movie) -> str | None:
+    return tmdb_images.image_url(movie.backdrop_path, "w1280")
 
 
 @bp.get("/")

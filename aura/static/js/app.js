@@ -452,3 +452,22 @@
   document.addEventListener("DOMContentLoaded", function () { setUpPlayers(document); });
   document.addEventListener("htmx:load", function (event) { setUpPlayers(event.target); });
 })();
+
+// Trailers: a still with a play button until someone asks for the trailer; then, and only then,
+// the no-cookie YouTube player in its place. Without JavaScript the button opens YouTube.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var start = event.target.closest ? event.target.closest("a.trailer-start[data-embed]") : null;
+    if (!start) return;
+    event.preventDefault();
+    var frame = document.createElement("iframe");
+    frame.src = start.getAttribute("data-embed");
+    frame.title = start.getAttribute("data-title") || "Trailer";
+    frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
+    frame.referrerPolicy = "strict-origin-when-cross-origin";
+    frame.setAttribute("allowfullscreen", "");
+    start.replaceWith(frame);
+    frame.focus();
+  });
+})();
