@@ -172,16 +172,40 @@ def keyset_query_time(app, cursor: str | None, repeat: int) -> float:
         return statistics.median(samples)
 
 
-def wrk(url: str, seconds: int) -> float | None:
+def wrk(url: str, seconds: int, cookie: str | None = None) -> float | None:
     if shutil.which("wrk") is None:
         return None
+    headers = ["-H", "HX-Request: true", "-H", "User-Agent: Mozilla/5.0 Chrome/131 bench"]
+    if cookie:
+        headers += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "HX-Request: true", url],
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", *headers, url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def signed_in_cookie(app) -> str:
+    """A viewer's session cookie (signed in through the form), with films on the watchlist."""
+    from aura.models import WatchlistEntry
+    from aura.services import accounts
+
+    email, password = "bench.viewer@example.com", "granite window harbour 4"
+    with app.app_context():
+        user = accounts.create_user(email, password)
+        popular = db.session.scalars(
+            sa.select(Movie.id).order_by(Movie.popular_score.desc()).limit(40)
+        ).all()
+        for movie_id in popular[::4]:  # a few cards of each row are on the watchlist
+            db.session.add(WatchlistEntry(user_id=user.id, movie_id=movie_id))
+        db.session.commit()
+    client = app.test_client()
+    page = client.get("/auth/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+    return f"aura_session={client.get_cookie('aura_session').value}"
 
 
 def serve(app):
@@ -255,9 +279,11 @@ def main() -> None:
             f"(films ratio {args.films / args.small:.0f})\n"
         )
 
+        cookie = signed_in_cookie(big)
         server, base = serve(big)
         try:
             home = wrk(f"{base}/", args.seconds)
+            signed = wrk(f"{base}/", args.seconds, cookie)
             hello = wrk(f"{base}/bench/hello", args.seconds)
         finally:
             time.sleep(1)  # let waitress finish what wrk left queued before closing
@@ -268,7 +294,12 @@ def main() -> None:
             print("   wrk not found: install it with `apt-get install wrk`")
         else:
             print(
-                f"   home {home:8.1f} req/s   hello {hello:8.1f} req/s   ratio {home / hello:5.3f}"
+                f"   home, anonymous  {home:8.1f} req/s   hello {hello:8.1f} req/s"
+                f"   ratio {home / hello:5.3f}"
+            )
+            print(
+                f"   home, signed in  {signed:8.1f} req/s   hello {hello:8.1f} req/s"
+                f"   ratio {signed / hello:5.3f}"
             )
 
 

@@ -14,6 +14,7 @@ from aura.models.base import UTCDateTime, utcnow
 from aura.models.library import DiaryEntry, Rating, WatchlistEntry
 from aura.models.movie import LIST_NAMES, Genre, ListEntry, Movie, movie_genre
 from aura.models.session import LoginSession, PasswordReset
+from aura.models.state import SiteCounter
 from aura.models.sync import SyncRun
 from aura.models.user import ROLES, User
 from aura.models.video import AccessGrant, Caption, PlaybackProgress, Video
@@ -35,6 +36,7 @@ __all__ = [
     "PasswordReset",
     "PlaybackProgress",
     "Rating",
+    "SiteCounter",
     "SyncRun",
     "TrafficDay",
     "TrafficHour",

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from aura.errors import NotFound
 from aura.extensions import cache, db
-from aura.models import Genre, ListEntry, Movie, movie_genre
-from aura.services import cursors, values, visibility
+from aura.models import Genre, ListEntry, Movie, SiteCounter, movie_genre
+from aura.services import cursors, upserts, values, visibility
 from aura.services.cursors import Page
 
 
@@ -121,6 +121,23 @@ def has_list(name: str) -> bool:
         found = db.session.scalar(sa.select(sa.exists().where(ListEntry.list_name == name)))
         cache.set(key, bool(found), timeout=60)
     return bool(found)
+
+
+CATALOG_COUNTER = "catalog"
+
+
+def version() -> int:
+    """The catalog's version: whatever was rendered from the rows under another is stale."""
+    found = db.session.scalar(
+        sa.select(SiteCounter.value).where(SiteCounter.name == CATALOG_COUNTER)
+    )
+    return found or 0
+
+
+def bump_version() -> None:
+    """What viewers see in the rows changed (a film hidden or shown, a sync, new scores): every
+    process renders them again. Does not commit: the change's unit of work does."""
+    upserts.add(SiteCounter, {"name": CATALOG_COUNTER}, value=1)
 
 
 def forget_list(name: str) -> None:

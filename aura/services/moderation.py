@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Movie, Rating, utcnow
-from aura.services import audit, cursors, values
+from aura.services import audit, catalog, cursors, values
 from aura.services.cursors import Page
 from aura.services.search import like_pattern
 from aura.services.visitors import Visitor
@@ -68,6 +68,7 @@ def _apply_film(movie: Movie, hidden: bool, reason: str | None, actor: Visitor) 
     movie.hidden_reason = reason if hidden else None
     movie.hidden_by_id = actor.user_id if hidden else None
     movie.hidden_at = utcnow() if hidden else None
+    catalog.bump_version()  # every process renders the rows again, without it or with it
     audit.record(
         "film.hide" if hidden else "film.unhide",
         actor_id=actor.user_id,

@@ -28,14 +28,12 @@ from aura.services import (
     values,
     videos,
 )
-from aura.services.catalog import RowSpec
 from aura.services.cursors import Page
 from aura.services.library import DiaryPage
 from aura.services.playback import ContinueItem
 from aura.services.search import SearchResult
 from aura.services.visitors import Visitor
 
-HOME_ROW_LIMIT = 18
 HOME_VIDEO_LIMIT = 12
 # How long a page may wait on TMDB: a row refreshes in the background, a search and a trailer
 # check within these budgets; past them the page shows what the database has, and says so.
@@ -65,25 +63,27 @@ def _continue_watching(visitor: Visitor) -> list[ContinueItem]:
 
 @dataclass(frozen=True)
 class HomePage:
-    rows: list[tuple[RowSpec, Page]]
+    """Everything on the home page around its rows. The rows themselves are rendered once for
+    everyone and kept under the catalog version (aura/blueprints/catalog/shelves.py)."""
+
     genres: list[Genre]
     continue_watching: list[ContinueItem]
-    watchlisted: frozenset[int]
     new_videos: Sequence[Video]  # the newest few, for the "New videos" row (empty: no row)
     notice: str | None = None  # TMDB could not be asked: the rows are the saved ones
 
 
+def rows_notice() -> str | None:
+    """Refresh the rows TMDB orders when they are stale (behind the page); a notice when TMDB
+    could not be asked."""
+    return _refresh_rows(list(catalog.ROWS))
+
+
 def home(visitor: Visitor) -> HomePage:
-    notice = _refresh_rows(list(catalog.ROWS))
-    rows = catalog.home_rows(limit=HOME_ROW_LIMIT, include_hidden=visitor.sees_hidden)
-    films = [movie for _spec, page in rows for movie in page.items]
     return HomePage(
-        rows=rows,
         genres=catalog.all_genres(),
         continue_watching=_continue_watching(visitor),
-        watchlisted=_marks(visitor, films),
         new_videos=videos.newest_videos(HOME_VIDEO_LIMIT, include_hidden=visitor.sees_hidden),
-        notice=notice,
+        notice=rows_notice(),
     )
 
 

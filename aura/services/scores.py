@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from aura.extensions import cache, db
 from aura.models import DailyVisit, JobRun, Movie, Rating, utcnow
-from aura.services import jobs, upserts
+from aura.services import catalog, jobs, upserts
 
 VIEW_POPULARITY = 0.1  # popular_score gained per visitor-day
 TRENDING_WINDOW = timedelta(days=7)
@@ -127,6 +127,7 @@ def recompute_trending(now: datetime | None = None) -> int:
         .where(JobRun.name == REFRESH_JOB)
         .values(state={"epoch": epoch.isoformat()})
     )
+    catalog.bump_version()  # the rows' order changed: rendered rows are stale everywhere
     db.session.commit()
     return len(weights)
 

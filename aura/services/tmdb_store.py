@@ -221,6 +221,7 @@ def replace_list(name: str, movie_ids: list[int], keep_tail: bool = False) -> in
     if rows:
         db.session.execute(sa.insert(ListEntry), rows)
     catalog.forget_list(name)
+    catalog.bump_version()
     return len(ordered)
 
 

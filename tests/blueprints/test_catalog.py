@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from aura.models import User, View
-from aura.services import cursors
+from aura.services import cursors, scores
 from tests.conftest import login_as
 from tests.factories import make_genre, make_movie
 
@@ -195,6 +195,8 @@ def test_home_shows_each_row_and_the_genres(client, db):
     assert "Trending now" not in text
     assert 'href="/genres/western"' in text
     client.get(f"/movies/{film.id}")
+    # The rendered rows are kept for a minute at most; the hourly refresh renews them at once.
+    scores.recompute_trending()
     assert "Trending now" in client.get("/").get_data(as_text=True)
 
 

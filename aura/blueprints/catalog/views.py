@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request, url_for
 
 from aura import sessions
+from aura.blueprints.catalog import shelves as shelves_
 from aura.clients import tmdb_images
 from aura.htmx import is_partial, render
 from aura.models import Movie
@@ -31,7 +32,28 @@ def backdrop_url(movie: Movie) -> str | None:
 
 @bp.get("/")
 def show_home() -> Response:
-    return render("catalog/home_show.html", "rows", home=pages.home(current_visitor()))
+    visitor = current_visitor()
+    shelves, own = shelves_.for_visitor(visitor)
+    if is_partial():  # only the rows: none of the rest of the page is looked up
+        response = render(
+            "catalog/home_show.html",
+            "rows",
+            home=None,
+            shelves=shelves,
+            own=own,
+            notice=pages.rows_notice(),
+        )
+    else:
+        home = pages.home(visitor)
+        response = render(
+            "catalog/home_show.html",
+            "rows",
+            home=home,
+            shelves=shelves,
+            own=own,
+            notice=home.notice,
+        )
+    return shelves_.personalise(response)
 
 
 def _sent_from(path: str) -> bool:
