@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -16,10 +17,16 @@ TRAILER_STILLS = "https://i.ytimg.com"
 def content_security_policy(config: Mapping[str, Any]) -> str:
     """The CSP for this site's settings: outside images and trailer frames are allowed only
     when TMDB is configured (only from TMDB's image hosts and YouTube's no-cookie player)."""
+    hosts = tuple(config.get("TMDB_IMAGE_HOSTS") or ())
+    return _policy(tmdb.is_configured(config), hosts)
+
+
+@cache
+def _policy(with_tmdb: bool, image_hosts: tuple[str, ...]) -> str:
     images = ["'self'", "data:"]
     frames = ["'none'"]
-    if tmdb.is_configured(config):
-        images += [f"https://{host}" for host in config.get("TMDB_IMAGE_HOSTS") or ()]
+    if with_tmdb:
+        images += [f"https://{host}" for host in image_hosts]
         images.append(TRAILER_STILLS)
         frames = [TRAILER_FRAMES]
     return "; ".join(

@@ -211,6 +211,8 @@ def signed_in_cookie(app) -> str:
 def serve(app):
     from waitress.server import create_server
 
+    # wrk keeps more requests waiting than there are threads: waitress says so for each.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="bench")
     threading.Thread(target=server.run, daemon=True).start()
     return server, f"http://127.0.0.1:{server.effective_port}"
@@ -223,7 +225,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--sections", default="1,2,3", help="which comparisons, e.g. 3 or 2,3")
     args = parser.parse_args()
+    sections = {int(part) for part in args.sections.split(",")}
     logging.getLogger("alembic").setLevel(logging.WARNING)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
@@ -240,67 +244,80 @@ def main() -> None:
         print(f"built {args.films:,} films in {time.perf_counter() - started:.1f}s\n")
 
         client = big.test_client()
-        deep = cursor_at(big, 10_000)
-        first_t = timed(client, "/rows/popular", args.repeat)
-        deep_t = timed(client, f"/rows/popular?after={deep}", args.repeat)
-        key_first = keyset_query_time(big, None, args.repeat)
-        key_deep = keyset_query_time(big, deep, args.repeat)
-        off_first = offset_query_time(big, 0, args.repeat)
-        off_deep = offset_query_time(big, 10_000, args.repeat)
-        print("1. infinite scroll, item 10,000 vs first page")
-        print(
-            f"   fragment request   first {first_t * 1000:7.2f} ms   deep {deep_t * 1000:7.2f} ms"
-            f"   ratio {deep_t / first_t:5.2f}"
-        )
-        print(
-            f"   keyset query       first {key_first * 1000:7.2f} ms   "
-            f"deep {key_deep * 1000:7.2f} ms"
-            f"   ratio {key_deep / key_first:5.2f}"
-        )
-        print(
-            f"   OFFSET (reference) first {off_first * 1000:7.2f} ms   "
-            f"deep {off_deep * 1000:7.2f} ms"
-            f"   ratio {off_deep / off_first:5.2f}\n"
-        )
+        if 1 in sections:
+            infinite_scroll(big, client, args)
+        if 2 in sections:
+            search_growth(small, client, args)
+        if 3 in sections:
+            home_rate(big, args)
 
-        small_client = small.test_client()
-        ratios = []
-        print(f"2. search, {args.films:,} films vs {args.small:,} films")
-        for word in SEARCH_WORDS[:5]:
-            t_big = timed(client, f"/search?q={word}", max(5, args.repeat // 3))
-            t_small = timed(small_client, f"/search?q={word}", max(5, args.repeat // 3))
-            ratios.append(t_big / t_small)
-            print(
-                f"   q={word:<9} {args.films:,}: {t_big * 1000:7.2f} ms   {args.small:,}: "
-                f"{t_small * 1000:7.2f} ms   ratio {t_big / t_small:5.2f}"
-            )
-        print(
-            f"   median ratio {statistics.median(ratios):.2f} "
-            f"(films ratio {args.films / args.small:.0f})\n"
-        )
 
-        cookie = signed_in_cookie(big)
-        server, base = serve(big)
-        try:
-            home = wrk(f"{base}/", args.seconds)
-            signed = wrk(f"{base}/", args.seconds, cookie)
-            hello = wrk(f"{base}/bench/hello", args.seconds)
-        finally:
-            time.sleep(1)  # let waitress finish what wrk left queued before closing
-            logging.getLogger("waitress").setLevel(logging.CRITICAL)
-            server.close()
-        print("3. home fragment vs hello world, same waitress (4 threads), wrk -t2 -c16")
-        if home is None:
-            print("   wrk not found: install it with `apt-get install wrk`")
-        else:
-            print(
-                f"   home, anonymous  {home:8.1f} req/s   hello {hello:8.1f} req/s"
-                f"   ratio {home / hello:5.3f}"
-            )
-            print(
-                f"   home, signed in  {signed:8.1f} req/s   hello {hello:8.1f} req/s"
-                f"   ratio {signed / hello:5.3f}"
-            )
+def infinite_scroll(big, client, args) -> None:
+    deep = cursor_at(big, 10_000)
+    first_t = timed(client, "/rows/popular", args.repeat)
+    deep_t = timed(client, f"/rows/popular?after={deep}", args.repeat)
+    key_first = keyset_query_time(big, None, args.repeat)
+    key_deep = keyset_query_time(big, deep, args.repeat)
+    off_first = offset_query_time(big, 0, args.repeat)
+    off_deep = offset_query_time(big, 10_000, args.repeat)
+    print("1. infinite scroll, item 10,000 vs first page")
+    print(
+        f"   fragment request   first {first_t * 1000:7.2f} ms   deep {deep_t * 1000:7.2f} ms"
+        f"   ratio {deep_t / first_t:5.2f}"
+    )
+    print(
+        f"   keyset query       first {key_first * 1000:7.2f} ms   "
+        f"deep {key_deep * 1000:7.2f} ms"
+        f"   ratio {key_deep / key_first:5.2f}"
+    )
+    print(
+        f"   OFFSET (reference) first {off_first * 1000:7.2f} ms   "
+        f"deep {off_deep * 1000:7.2f} ms"
+        f"   ratio {off_deep / off_first:5.2f}\n"
+    )
+
+
+def search_growth(small, client, args) -> None:
+    small_client = small.test_client()
+    ratios = []
+    print(f"2. search, {args.films:,} films vs {args.small:,} films")
+    for word in SEARCH_WORDS[:5]:
+        t_big = timed(client, f"/search?q={word}", max(5, args.repeat // 3))
+        t_small = timed(small_client, f"/search?q={word}", max(5, args.repeat // 3))
+        ratios.append(t_big / t_small)
+        print(
+            f"   q={word:<9} {args.films:,}: {t_big * 1000:7.2f} ms   {args.small:,}: "
+            f"{t_small * 1000:7.2f} ms   ratio {t_big / t_small:5.2f}"
+        )
+    print(
+        f"   median ratio {statistics.median(ratios):.2f} "
+        f"(films ratio {args.films / args.small:.0f})\n"
+    )
+
+
+def home_rate(big, args) -> None:
+    cookie = signed_in_cookie(big)
+    server, base = serve(big)
+    try:
+        home = wrk(f"{base}/", args.seconds)
+        signed = wrk(f"{base}/", args.seconds, cookie)
+        hello = wrk(f"{base}/bench/hello", args.seconds)
+    finally:
+        time.sleep(1)  # let waitress finish what wrk left queued before closing
+        logging.getLogger("waitress").setLevel(logging.CRITICAL)
+        server.close()
+    print("3. home fragment vs hello world, same waitress (4 threads), wrk -t2 -c16")
+    if home is None:
+        print("   wrk not found: install it with `apt-get install wrk`")
+    else:
+        print(
+            f"   home, anonymous  {home:8.1f} req/s   hello {hello:8.1f} req/s"
+            f"   ratio {home / hello:5.3f}"
+        )
+        print(
+            f"   home, signed in  {signed:8.1f} req/s   hello {hello:8.1f} req/s"
+            f"   ratio {signed / hello:5.3f}"
+        )
 
 
 if __name__ == "__main__":

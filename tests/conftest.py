@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from aura import MIGRATIONS_DIR, create_app, sessions
+from aura.blueprints.catalog import shelves
 from aura.extensions import cache, limiter
 from aura.extensions import db as _db
 from aura.services.visitors import Visitor
@@ -147,6 +148,7 @@ def _wipe(application: Flask) -> None:
             for table in reversed(_db.metadata.sorted_tables):
                 connection.execute(table.delete())
         cache.clear()
+        shelves.forget_copies()
         limiter.reset()
 
 

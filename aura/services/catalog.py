@@ -124,14 +124,13 @@ def has_list(name: str) -> bool:
 
 
 CATALOG_COUNTER = "catalog"
+# Asked on every home page: built once.
+_VERSION = sa.select(SiteCounter.value).where(SiteCounter.name == CATALOG_COUNTER)
 
 
 def version() -> int:
     """The catalog's version: whatever was rendered from the rows under another is stale."""
-    found = db.session.scalar(
-        sa.select(SiteCounter.value).where(SiteCounter.name == CATALOG_COUNTER)
-    )
-    return found or 0
+    return db.session.scalar(_VERSION) or 0
 
 
 def bump_version() -> None:

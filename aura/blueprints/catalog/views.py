@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request, url_for
 
 from aura import sessions
-from aura.blueprints.catalog import shelves as shelves_
+from aura.blueprints.catalog import shelves
 from aura.clients import tmdb_images
 from aura.htmx import is_partial, render
 from aura.models import Movie
@@ -33,27 +33,13 @@ def backdrop_url(movie: Movie) -> str | None:
 @bp.get("/")
 def show_home() -> Response:
     visitor = current_visitor()
-    shelves, own = shelves_.for_visitor(visitor)
+    rows = shelves.for_visitor(visitor)
     if is_partial():  # only the rows: none of the rest of the page is looked up
-        response = render(
-            "catalog/home_show.html",
-            "rows",
-            home=None,
-            shelves=shelves,
-            own=own,
-            notice=pages.rows_notice(),
+        return render(
+            "catalog/home_show.html", "rows", home=None, rows=rows, notice=pages.rows_notice()
         )
-    else:
-        home = pages.home(visitor)
-        response = render(
-            "catalog/home_show.html",
-            "rows",
-            home=home,
-            shelves=shelves,
-            own=own,
-            notice=home.notice,
-        )
-    return shelves_.personalise(response)
+    home = pages.home(visitor)
+    return render("catalog/home_show.html", "rows", home=home, rows=rows, notice=home.notice)
 
 
 def _sent_from(path: str) -> bool:
