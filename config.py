@@ -118,6 +118,9 @@ class Config:
         self.TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
         self.IP_MODE = env_choice("IP_MODE", "full", ("full", "truncated", "hashed"))
         self.VIEW_RETENTION_DAYS = env_int("VIEW_RETENTION_DAYS", 90)
+        # Off: film pages are served without logging or counting a view (for measuring what
+        # recording costs, or a site that wants no analytics at all).
+        self.RECORD_VIEWS = env_choice("RECORD_VIEWS", "on", ("on", "off")) == "on"
         self.STREAM_OFFLOAD = env_choice("STREAM_OFFLOAD", "none", ("none", "x-accel"))
         self.STREAM_OFFLOAD_PREFIX = env_str("STREAM_OFFLOAD_PREFIX", "/_protected_media/")
         # Serving processes run the scheduled jobs (scores, purge), once across all of them.

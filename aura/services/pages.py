@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import current_app
+
 from aura.errors import Invalid
 from aura.models import Genre, Movie, Rating, Video
 from aura.services import analytics, catalog, library, playback, search, videos
@@ -98,9 +100,10 @@ class FilmPage:
 
 
 def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPage:
-    """The film page; opening it counts as a view of the film (``count_view``)."""
+    """The film page; opening it counts as a view of the film (``count_view``), unless
+    ``AURA_RECORD_VIEWS=off`` says not to record views at all."""
     movie = catalog.get_movie(movie_id, include_hidden=visitor.sees_hidden)
-    if count_view:
+    if count_view and current_app.config["RECORD_VIEWS"]:
         analytics.film_viewed(movie.id, visitor)
     user_id = visitor.user_id
     return FilmPage(
