@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from datetime import date
 
 from aura.errors import Invalid
 
@@ -19,6 +20,7 @@ MAX_ID = 2**63 - 1  # the largest id any table can hold (BIGINT)
 _WHOLE = re.compile(r"[0-9]{1,19}", re.ASCII)
 _DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?", re.ASCII)
 _SEPARATORS = re.compile(r"[\s\-]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def whole_number(
@@ -42,6 +44,23 @@ def decimal_number(
     if not (math.isfinite(value) and low <= value <= high):
         raise Invalid.field(field, message) if field else Invalid(message)
     return value
+
+
+def calendar_date(
+    raw: object, *, low: date, high: date, message: str, field: str | None = None
+) -> date:
+    """A day written as ``YYYY-MM-DD`` in ASCII digits (what a date input sends), from ``low``
+    to ``high`` inclusive, else Invalid(message)."""
+    text = str(raw).strip() if raw is not None else ""
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or not low <= day <= high:
+        raise Invalid.field(field, message) if field else Invalid(message)
+    return day
 
 
 def ascii_digits(raw: str | None, *, keep: str = "") -> str:
