@@ -152,6 +152,17 @@ def _film_options(client, hx):
     return client.get("/supervisor/videos/films?q=heist", headers=hx)
 
 
+def _dashboard_stats(client, hx):
+    login_as(client, make_supervisor())
+    return client.get("/supervisor/", headers=hx)
+
+
+def _view_rows(client, hx):
+    login_as(client, make_supervisor())
+    client.get(f"/movies/{make_movie().id}")
+    return client.get("/supervisor/views", headers=hx)
+
+
 def _notice(client, hx):
     return client.get("/movies/999999", headers=hx)
 
@@ -171,6 +182,8 @@ SCENARIOS = {
     ("streaming/video_unlock.html", "unlock"): _unlock,
     ("supervisor/video_form.html", "video_form"): _video_form,
     ("supervisor/films_find.html", "film_options"): _film_options,
+    ("supervisor/dashboard_show.html", "stats"): _dashboard_stats,
+    ("supervisor/views_list.html", "view_rows"): _view_rows,
     ("errors/error.html", "notice"): _notice,
 }
 

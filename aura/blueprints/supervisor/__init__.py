@@ -6,11 +6,11 @@ part of the portal.
 
 from flask import Blueprint
 
-from aura.blueprints.supervisor import access, videos
+from aura.blueprints.supervisor import access, analytics, videos
 
 bp = Blueprint("supervisor", __name__)
 
-for part in (access, videos):
+for part in (access, analytics, videos):
     part.register(bp)
 
 __all__ = ["bp"]
