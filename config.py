@@ -121,6 +121,9 @@ class Config:
         # Off: film pages are served without logging or counting a view (for measuring what
         # recording costs, or a site that wants no analytics at all).
         self.RECORD_VIEWS = env_choice("RECORD_VIEWS", "on", ("on", "off")) == "on"
+        # Film page views are written behind the requests, this often, by each process (0: in
+        # the request itself).
+        self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 1.0, 0.0, 60.0)
         self.STREAM_OFFLOAD = env_choice("STREAM_OFFLOAD", "none", ("none", "x-accel"))
         self.STREAM_OFFLOAD_PREFIX = env_str("STREAM_OFFLOAD_PREFIX", "/_protected_media/")
         # Serving processes run the scheduled jobs (scores, purge), once across all of them.
@@ -199,6 +202,8 @@ class TestingConfig(Config):
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key-not-for-production"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        # Tests read a view's counts as soon as its request has ended.
+        self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 0.0, 0.0, 60.0)
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -47,6 +47,7 @@ from aura.models import (
     TrafficDay,
     TrafficHour,
     User,
+    UTCDateTime,
     Video,
     VideoHour,
     View,
@@ -261,29 +262,38 @@ class Stats:
     backup: BackupStatus
 
 
-def _traffic_counts(day: date) -> tuple[Counts, Counts, Counts]:
-    since = [_midnight(day - timedelta(days=n)) for n in (0, 6, 29)]
-    columns = [TrafficHour.views, TrafficHour.plays, TrafficHour.bots]
+def _window_sums(time_column, counts: list, bound_type) -> sa.Select:
+    """SUM of each count since today, 6 days ago and 29 days ago, in one pass over the last 30
+    days. Built once with bound parameters, so each poll reuses the compiled statement."""
+    since = {name: sa.bindparam(name, type_=bound_type) for name in ("today", "week", "month")}
     sums = [
-        sa.func.coalesce(sa.func.sum(sa.case((TrafficHour.hour >= start, column), else_=0)), 0)
-        for start in since
-        for column in columns
+        sa.func.coalesce(sa.func.sum(sa.case((time_column >= start, count), else_=0)), 0)
+        for start in since.values()
+        for count in counts
     ]
-    row = db.session.execute(sa.select(*sums).where(TrafficHour.hour >= since[-1])).one()
-    numbers = [int(value) for value in row]
+    return sa.select(*sums).where(time_column >= since["month"])
+
+
+_TRAFFIC_SUMS = _window_sums(
+    TrafficHour.hour, [TrafficHour.views, TrafficHour.plays, TrafficHour.bots], UTCDateTime()
+)
+_VISITOR_SUMS = _window_sums(TrafficDay.day, [TrafficDay.visitors], sa.Date())
+
+
+def _since(day: date, at_midnight: bool) -> dict:
+    starts = {"today": day, "week": day - timedelta(days=6), "month": day - timedelta(days=29)}
+    return {key: _midnight(value) if at_midnight else value for key, value in starts.items()}
+
+
+def _traffic_counts(day: date) -> tuple[Counts, Counts, Counts]:
+    """Views, plays and bot requests: today, the last 7 days and the last 30 days."""
+    numbers = [int(value) for value in db.session.execute(_TRAFFIC_SUMS, _since(day, True)).one()]
     # numbers: today (views, plays, bots), 7 days (…), 30 days (…)
     return tuple(Counts(numbers[k], numbers[3 + k], numbers[6 + k]) for k in range(3))
 
 
 def _visitor_counts(day: date) -> Counts:
-    since = [day - timedelta(days=n) for n in (0, 6, 29)]
-    sums = [
-        sa.func.coalesce(
-            sa.func.sum(sa.case((TrafficDay.day >= start, TrafficDay.visitors), else_=0)), 0
-        )
-        for start in since
-    ]
-    row = db.session.execute(sa.select(*sums).where(TrafficDay.day >= since[-1])).one()
+    row = db.session.execute(_VISITOR_SUMS, _since(day, False)).one()
     return Counts(*(int(value) for value in row))
 
 
@@ -406,6 +416,7 @@ class Recording:
     proxy_hops: int
     retention_days: int
     recording: bool
+    flush_seconds: float  # film views wait this long for their process's writer
 
 
 def recording() -> Recording:
@@ -415,6 +426,7 @@ def recording() -> Recording:
         proxy_hops=config["TRUSTED_PROXY_HOPS"],
         retention_days=config["VIEW_RETENTION_DAYS"],
         recording=config["RECORD_VIEWS"],
+        flush_seconds=float(config["VIEW_FLUSH_SECONDS"]),
     )
 
 
