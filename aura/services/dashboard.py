@@ -19,8 +19,6 @@ latest views are a LIMIT on the ``ix_view_at`` index. Days are UTC days.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 from collections import defaultdict
@@ -714,33 +712,15 @@ CSV_HEADER = (
     "referrer host",
     "bot",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one that starts like a formula gets a ``'``."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_name(filters: LogFilters) -> str:
     return f"aura-views-{filters.window.start}-to-{filters.window.end}.csv"
 
 
-def view_log_csv(filters: LogFilters) -> Iterator[str]:
-    """The window's views as CSV, one line at a time, newest first. Reads in keyset batches,
-    so a long export holds neither every row in memory nor one long transaction."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells) -> str:
-        writer.writerow([csv_cell(cell) for cell in cells])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield line(CSV_HEADER)
+def view_log_rows(filters: LogFilters) -> Iterator[tuple]:
+    """The window's views as rows of ``CSV_HEADER``, newest first. Read in keyset batches, so
+    a long export holds neither every row in memory nor one long transaction."""
     conditions = _log_conditions(filters)
     after = None
     while True:
@@ -772,31 +752,29 @@ def view_log_csv(filters: LogFilters) -> Iterator[str]:
             stmt.order_by(View.at.desc(), View.id.desc()).limit(CSV_BATCH)
         ).all()
         for row in rows:
-            yield line(
-                (
-                    row.at.strftime("%Y-%m-%d %H:%M:%S"),
-                    row.kind,
-                    row.movie_id,
-                    row.film,
-                    row.video_id,
-                    row.video,
-                    row.user_id,
-                    row.user,
-                    row.client_ip,
-                    user_agents.summary(row.user_agent),
-                    row.user_agent,
-                    referrer_host(row.referrer),
-                    "yes" if row.bot else "no",
-                )
+            yield (
+                row.at.strftime("%Y-%m-%d %H:%M:%S"),
+                row.kind,
+                row.movie_id,
+                row.film,
+                row.video_id,
+                row.video,
+                row.user_id,
+                row.user,
+                row.client_ip,
+                user_agents.summary(row.user_agent),
+                row.user_agent,
+                referrer_host(row.referrer),
+                "yes" if row.bot else "no",
             )
         if len(rows) < CSV_BATCH:
             return
         after = cursors.encode("datetime", rows[-1].at, rows[-1].id)
 
 
-def export_views(filters: LogFilters, *, actor_id: int, client_ip: str | None) -> Iterator[str]:
-    """The CSV lines of ``view_log_csv``, once the export is in the audit trail (a view log
-    holds addresses: who took a copy, of what, is recorded). Commits."""
+def export_views(filters: LogFilters, *, actor_id: int, client_ip: str | None) -> Iterator[tuple]:
+    """The rows of ``view_log_rows``, once the export is in the audit trail (a view log holds
+    addresses: who took a copy, of what, is recorded). Commits."""
     audit.record(
         "views.exported",
         actor_id=actor_id,
@@ -805,7 +783,7 @@ def export_views(filters: LogFilters, *, actor_id: int, client_ip: str | None) -
         client_ip=client_ip,
     )
     db.session.commit()
-    return view_log_csv(filters)
+    return view_log_rows(filters)
 
 
 # -- the dashboard --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from aura.blueprints.supervisor import exports
 from aura.errors import Invalid
 from aura.extensions import cache
 from aura.models import (
@@ -559,7 +560,7 @@ def test_referrer_hosts(referrer, host):
     ],
 )
 def test_csv_cells_that_look_like_formulas_stay_text(value, cell):
-    assert dashboard.csv_cell(value) == cell
+    assert exports.cell(value) == cell
 
 
 # -- one film, one video --------------------------------------------------------------------------
@@ -633,10 +634,13 @@ def test_unknown_titles_are_not_found(db):
         dashboard.video_stats(uuid.uuid4(), dashboard.window("7d"))
 
 
-def test_audited_exports(db):
+def test_exports_are_audited_before_a_row_is_read(db):
+    analytics.film_viewed(make_movie().id, ANNE)
     exported = dashboard.export_views(
         dashboard.log_filters({}), actor_id=None, client_ip="10.0.0.1"
     )
-    assert next(exported).startswith("time (UTC),kind,")
     event = db.session.scalar(sa.select(AuditEvent))
     assert event.action == "views.exported" and event.detail == {"window": "30d"}
+    rows = list(exported)
+    assert len(rows) == 1 and len(rows[0]) == len(dashboard.CSV_HEADER)
+    assert rows[0][1] == "detail" and rows[0][9] == "Chrome on Linux"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, request, stream_with_context, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
 
+from aura.blueprints.supervisor import exports
 from aura.blueprints.supervisor.forms import ViewLogForm, WindowForm
 from aura.errors import Invalid
 from aura.extensions import client_ip
@@ -60,13 +61,8 @@ def list_views() -> Response:
     except Invalid as invalid:
         return _refused("supervisor/views_list.html", form, invalid)
     if output == "csv":
-        lines = dashboard.export_views(filters, actor_id=current_user.id, client_ip=client_ip())
-        response = Response(stream_with_context(lines), mimetype="text/csv")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{dashboard.csv_name(filters)}"'
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        rows = dashboard.export_views(filters, actor_id=current_user.id, client_ip=client_ip())
+        return exports.csv_response(dashboard.csv_name(filters), dashboard.CSV_HEADER, rows)
     log = dashboard.view_log(filters, after=request.args.get("after") or None)
     form.window.data = filters.window.kind
     cursor = log.page.next_cursor
