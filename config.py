@@ -131,6 +131,12 @@ class Config:
         self.TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
         self.IP_MODE = env_choice("IP_MODE", "full", ("full", "truncated", "hashed"))
         self.VIEW_RETENTION_DAYS = env_int("VIEW_RETENTION_DAYS", 90)
+        # Off: film pages are served without logging or counting a view (for measuring what
+        # recording costs, or a site that wants no analytics at all).
+        self.RECORD_VIEWS = env_choice("RECORD_VIEWS", "on", ("on", "off")) == "on"
+        # Film page views are written behind the requests, this often, by each process (0: in
+        # the request itself).
+        self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 1.0, 0.0, 60.0)
         self.STREAM_OFFLOAD = env_choice("STREAM_OFFLOAD", "none", ("none", "x-accel"))
         self.STREAM_OFFLOAD_PREFIX = env_str("STREAM_OFFLOAD_PREFIX", "/_protected_media/")
         # Host names this site answers to (werkzeug's TRUSTED_HOSTS): others get a 400, so a
@@ -217,6 +223,8 @@ class TestingConfig(Config):
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key-not-for-production"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        # Tests read a view's counts as soon as its request has ended.
+        self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 0.0, 0.0, 60.0)
 
 
 CONFIGS: dict[str, type[Config]] = {

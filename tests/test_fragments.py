@@ -265,6 +265,17 @@ def _captions(client, hx):
     )
 
 
+def _dashboard_stats(client, hx):
+    login_as(client, make_supervisor())
+    return client.get("/supervisor/", headers=hx)
+
+
+def _view_rows(client, hx):
+    login_as(client, make_supervisor())
+    client.get(f"/movies/{make_movie().id}")
+    return client.get("/supervisor/views", headers=hx)
+
+
 def _notice(client, hx):
     return client.get("/movies/999999", headers=hx)
 
@@ -290,6 +301,8 @@ SCENARIOS = {
     ("library/library_show.html", "diary_items"): _diary_items,
     ("library/rating_item.html", "rating_item"): _rating_item,
     ("supervisor/video_form.html", "captions"): _captions,
+    ("supervisor/dashboard_show.html", "stats"): _dashboard_stats,
+    ("supervisor/views_list.html", "view_rows"): _view_rows,
     ("errors/error.html", "notice"): _notice,
     ("supervisor/films_list.html", "film_rows"): _films_table,
     ("supervisor/film_row.html", "film_row"): _film_row,

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.security import check_password_hash
 
 from aura.errors import Forbidden, Invalid, NotFound
@@ -276,17 +277,23 @@ def authorize(
 
 def count_play(grant: AccessGrant, video: Video, visitor: Visitor) -> bool:
     """Count one play for the grant, the first time only, whatever the number of range
-    requests. The claim and the counter are single statements, safe under concurrency. Commits.
+    requests. The claim and the counter are single statements, safe under concurrency. A video
+    (or grant) deleted while its first bytes were being sent counts nothing. Commits.
     """
+    try:
+        grant_id, video_id, movie_id = grant.id, video.id, video.movie_id
+    except ObjectDeletedError:
+        db.session.rollback()
+        return False
     claimed = db.session.execute(
         sa.update(AccessGrant)
-        .where(AccessGrant.id == grant.id, AccessGrant.view_counted.is_(False))
+        .where(AccessGrant.id == grant_id, AccessGrant.view_counted.is_(False))
         .values(view_counted=True)
     )
     if claimed.rowcount != 1:
         db.session.rollback()
         return False
-    analytics.video_played(video.id, video.movie_id, visitor)
+    analytics.video_played(video_id, movie_id, visitor)
     db.session.commit()
     return True
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
+
 from aura.clients import tmdb as tmdb_client
 from aura.errors import Invalid
 from aura.models import Caption, Genre, Movie, Rating, Video
@@ -235,9 +237,10 @@ class FilmPage:
 
 
 def film(movie_id: int, visitor: Visitor, *, count_view: bool = True) -> FilmPage:
-    """The film page; opening it counts as a view of the film (``count_view``)."""
+    """The film page; opening it counts as a view of the film (``count_view``), unless
+    ``AURA_RECORD_VIEWS=off`` says not to record views at all."""
     movie = catalog.get_movie(movie_id, include_hidden=visitor.sees_hidden)
-    if count_view:
+    if count_view and current_app.config["RECORD_VIEWS"]:
         analytics.film_viewed(movie.id, visitor)
     user_id = visitor.user_id
     return FilmPage(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -75,18 +76,40 @@ def trending_weight(at: datetime, epoch: datetime) -> float:
 
 
 def film_visited(movie_id: int, at: datetime) -> None:
-    """A visitor opened the film for the first time today: count them for the rows, in one
-    statement (no read-then-write race). Does not commit."""
+    """A visitor opened the film for the first time today: count them for the rows. Does not
+    commit."""
+    films_visited([(movie_id, at)])
+
+
+def films_visited(visits: Sequence[tuple[int, datetime]]) -> None:
+    """First visits of the day (film, when), counted for the rows: one single-statement
+    update per film (no read-then-write race), however many visits. Does not commit."""
+    if not visits:
+        return
+    epoch = trending_epoch()
+    per_film: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
+    for movie_id, at in visits:
+        per_film[movie_id][0] += 1
+        per_film[movie_id][1] += trending_weight(at, epoch)
     db.session.execute(
-        sa.update(Movie)
-        .where(Movie.id == movie_id)
-        .values(
-            view_count=Movie.view_count + 1,
-            popular_score=Movie.popular_score + VIEW_POPULARITY,
-            trending_score=Movie.trending_score + trending_weight(at, trending_epoch()),
-        )
-        .execution_options(synchronize_session=False)
+        _COUNT_VISITS,
+        [
+            {"film": movie_id, "visits": count, "weight": weight}
+            for movie_id, (count, weight) in per_film.items()
+        ],
     )
+
+
+_COUNT_VISITS = (
+    sa.update(Movie.__table__)
+    .where(Movie.__table__.c.id == sa.bindparam("film"))
+    .values(
+        view_count=Movie.__table__.c.view_count + sa.bindparam("visits", type_=sa.Integer),
+        popular_score=Movie.__table__.c.popular_score
+        + sa.bindparam("visits", type_=sa.Integer) * VIEW_POPULARITY,
+        trending_score=Movie.__table__.c.trending_score + sa.bindparam("weight", type_=sa.Float),
+    )
+)
 
 
 def recompute_trending(now: datetime | None = None) -> int:

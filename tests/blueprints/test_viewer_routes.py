@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from aura.models import Caption, DiaryEntry
-from aura.services import agents, captions, library, playback
+from aura.services import captions, library, playback, user_agents
 from aura.services.visitors import Visitor
 from aura.web import prose
 from tests.conftest import login_as
@@ -287,11 +287,11 @@ def test_ratings_sorts_are_checked(client, db):
             "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
             "Edge on Windows",
         ),
-        (None, "An unknown browser"),
+        (None, "No user agent"),
     ],
 )
 def test_browsers_are_named_in_words(agent, words):
-    assert agents.describe(agent) == words
+    assert user_agents.summary(agent) == words
 
 
 def test_descriptions_never_carry_typed_html(app):

@@ -177,6 +177,14 @@ def test_axe_finds_no_serious_problem_on_any_kind_of_page(page, db, media_dir):
         "account": "/auth/account",
         "supervisor videos": "/supervisor/videos",
         "supervisor edit": f"/supervisor/videos/{video.id}/edit",
+        "supervisor dashboard": "/supervisor/",
+        "view log": "/supervisor/views",
+        "film statistics": f"/supervisor/stats/movies/{film.id}",
+        "supervisor films": "/supervisor/movies",
+        "supervisor reviews": "/supervisor/reviews",
+        "supervisor users": "/supervisor/users",
+        "audit log": "/supervisor/audit",
+        "backups": "/supervisor/backups",
     }.items():
         page.goto(path)
         if name == "player":

@@ -123,6 +123,19 @@ def test_a_play_counts_once_per_grant(db, make_video):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(View)) == 1
 
 
+def test_a_video_deleted_while_it_streams_counts_no_play(db, make_video):
+    video = make_video()
+    me = viewer()
+    _video, token = grants.open_player(video.id, None, me)
+    video_row, grant = grants.authorize(video.id, token, me)
+    db.session.commit()  # the response is on its way; another request deletes the video
+    with db.engine.begin() as other:
+        other.execute(sa.delete(AccessGrant).where(AccessGrant.video_id == video.id))
+        other.execute(sa.delete(Video).where(Video.id == video.id))
+    assert grants.count_play(grant, video_row, me) is False
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(View)) == 0
+
+
 def test_revoking_a_browser_session(db, make_video):
     video = make_video()
     mine, theirs = viewer("browser-one-session-id"), viewer("browser-two-session-id")

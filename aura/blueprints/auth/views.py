@@ -20,7 +20,7 @@ from aura.forms import EmptyForm, show_errors
 from aura.htmx import hx_redirect, render
 from aura.models import User
 from aura.navigation import current_page, safe_next
-from aura.services import accounts, agents, library, mfa, resets
+from aura.services import accounts, library, mfa, resets, user_agents
 from aura.services.accounts import LoginFailed
 from aura.web import current_visitor
 
@@ -275,7 +275,7 @@ def _account_page(forms: dict, status: int = 200, setup: dict | None = None) -> 
         user=user,
         forms=forms,
         sessions=[
-            (item, agents.describe(item.user_agent)) for item in sessions.live_sessions(user.id)
+            (item, user_agents.summary(item.user_agent)) for item in sessions.live_sessions(user.id)
         ],
         this_session=sessions.current_session_id(),
         mfa_required=mfa.required_for(user),

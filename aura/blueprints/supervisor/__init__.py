@@ -6,11 +6,11 @@ part of the portal.
 
 from flask import Blueprint
 
-from aura.blueprints.supervisor import access, audit, backups, moderation, users, videos
+from aura.blueprints.supervisor import access, analytics, audit, backups, moderation, users, videos
 
 bp = Blueprint("supervisor", __name__)
 
-for part in (access, moderation, users, audit, backups, videos):
+for part in (access, analytics, moderation, users, audit, backups, videos):
     part.register(bp)
 
 __all__ = ["bp"]

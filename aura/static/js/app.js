@@ -471,3 +471,22 @@
     frame.focus();
   });
 })();
+
+// Live blocks (data-live, polled with hx-trigger="every 5s, aura:refresh"): no request while
+// the tab is hidden, and one refresh as soon as it is shown again. A trigger filter
+// ("every 5s [!document.hidden]") would need eval, which Aura's CSP and htmx config forbid.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (document.hidden && elt && elt.hasAttribute && elt.hasAttribute("data-live")) event.preventDefault();
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) return;
+    document.querySelectorAll("[data-live]").forEach(function (block) {
+      window.htmx.trigger(block, "aura:refresh");
+    });
+  });
+})();
