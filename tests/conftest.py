@@ -47,6 +47,16 @@ def need_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+def need_redis() -> str:
+    """The Redis URL for tests of what several processes share. CI runs the suite twice: on
+    SQLite alone, where these skip, and on PostgreSQL + Redis, where a missing URL fails."""
+    if TEST_REDIS_URL:
+        return TEST_REDIS_URL
+    if IN_CI and TEST_DATABASE_URL:
+        pytest.fail("AURA_TEST_REDIS_URL is not set beside AURA_TEST_DATABASE_URL")
+    pytest.skip("runs with Redis (AURA_TEST_REDIS_URL)")
+
+
 class AuraClient(FlaskClient):
     """A test client that looks like a browser (its user agent) and sends the CSRF header as
     the pages do (``csrf=False`` omits it)."""

@@ -17,7 +17,7 @@ from aura.clients.ratelimit import (
     bucket_for,
 )
 from aura.clients.tmdb import TMDBClient
-from tests.conftest import TEST_REDIS_URL, need_service
+from tests.conftest import need_redis
 from tests.fixtures.tmdb import recorded
 
 
@@ -80,9 +80,7 @@ def test_without_redis_the_bucket_is_this_processs_own():
 
 
 def redis_url() -> str:
-    if not TEST_REDIS_URL:
-        need_service("AURA_TEST_REDIS_URL is not set")
-    return TEST_REDIS_URL
+    return need_redis()
 
 
 def test_two_limiters_on_redis_share_one_budget():

@@ -16,7 +16,7 @@ from aura.clients.errors import (
 )
 from aura.clients.quota import DailyQuota, quota_day, seconds_until_reset
 from aura.clients.youtube import Embeddability
-from tests.conftest import TEST_REDIS_URL, need_service
+from tests.conftest import need_redis
 
 YES, NO, GONE = Embeddability.EMBEDDABLE, Embeddability.NOT_EMBEDDABLE, Embeddability.GONE
 KEYS = ["BdJKm16Co6M", "6JnN1DmbqoU", "aaaaaaaaaaa", "bbbbbbbbbbb", "ccccccccccc", "ddddddddddd"]
@@ -199,11 +199,10 @@ def test_quota_days_follow_daylight_saving():
 
 
 def test_two_processes_share_the_quota_through_redis(app, db):
-    if not TEST_REDIS_URL:
-        need_service("AURA_TEST_REDIS_URL is not set")
+    url = need_redis()
     name = f"test-{uuid.uuid4().hex}"
-    first = DailyQuota(name, 100, redis_url=TEST_REDIS_URL, key_prefix="aura-test:")
-    second = DailyQuota(name, 100, redis_url=TEST_REDIS_URL, key_prefix="aura-test:")
+    first = DailyQuota(name, 100, redis_url=url, key_prefix="aura-test:")
+    second = DailyQuota(name, 100, redis_url=url, key_prefix="aura-test:")
     assert first.spend(60)
     assert not second.spend(60)  # would make 120
     assert second.spend(40) and second.used() == 100 and first.used() == 100
