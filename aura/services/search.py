@@ -3,6 +3,12 @@
 SQLite uses an FTS5 index kept by triggers; PostgreSQL a weighted tsvector column with a GIN
 index, and pg_trgm for near misses. Both build their query from word tokens only, so no input
 can inject query syntax, and both bound the work a query can ask for.
+
+Results come in two tiers, each by relevance (bm25 or ts_rank) and then popularity: films whose
+title, original title or director holds the words, then films that hold them elsewhere (the
+overview). Ranking is the costly part, and a common word is in thousands of overviews but in
+few titles: when the first tier fills a page, the second is never ranked. So a search costs
+about what its title matches cost, not what every match in a large catalog would.
 """
 
 from __future__ import annotations
@@ -58,23 +64,19 @@ def like_pattern(text: str) -> str:
 
 # The FTS5 table lives only in the SQLite migration; queries name it, models do not map it.
 MOVIE_FTS = sa.table("movie_fts", sa.column("rowid"))
+NAMED_COLUMNS = "title original_title director"  # the first tier's columns
 
 
 class SQLiteBackend:
     def search(self, query, words, limit, include_hidden):
-        # Every word first; failing that, any word, best matches first.
+        # Every word first; failing that, any word.
         for joiner in (" AND ", " OR "):
             if not words:
                 break
-            match = joiner.join(f'"{word}"*' for word in words)
-            fts = sa.literal_column("movie_fts")
-            stmt = _visible(
-                sa.select(Movie)
-                .join(MOVIE_FTS, MOVIE_FTS.c.rowid == Movie.id)
-                .where(fts.op("MATCH")(match)),
-                include_hidden,
-            ).order_by(sa.func.bm25(fts, 10.0, 6.0, 4.0, 1.0), Movie.popular_score.desc())
-            found = list(db.session.scalars(stmt.limit(limit)))
+            match = "(" + joiner.join(f'"{word}"*' for word in words) + ")"
+            found = _tiered(
+                self._matches, f"{{{NAMED_COLUMNS}}} : {match}", match, limit, include_hidden
+            )
             if found:
                 return found
         # Near misses: a piece of a word ("atrix") still finds the title.
@@ -84,19 +86,31 @@ class SQLiteBackend:
         ).order_by(Movie.popular_score.desc(), Movie.id)
         return list(db.session.scalars(stmt.limit(limit)))
 
+    @staticmethod
+    def _matches(match: str, skip: list[int], size: int, include_hidden: bool) -> list[Movie]:
+        fts = sa.literal_column("movie_fts")
+        stmt = _visible(
+            sa.select(Movie)
+            .join(MOVIE_FTS, MOVIE_FTS.c.rowid == Movie.id)
+            .where(fts.op("MATCH")(match)),
+            include_hidden,
+        )
+        if skip:
+            stmt = stmt.where(Movie.id.not_in(skip))
+        stmt = stmt.order_by(sa.func.bm25(fts, 10.0, 6.0, 4.0, 1.0), Movie.popular_score.desc())
+        return list(db.session.scalars(stmt.limit(size)))
+
 
 class PostgresBackend:
     def search(self, query, words, limit, include_hidden):
-        # Every word first; failing that, any word, best matches first.
+        # Every word first; failing that, any word.
         for joiner in (" & ", " | "):
             if not words:
                 break
-            tsquery = sa.func.to_tsquery("simple", joiner.join(f"{word}:*" for word in words))
-            vector = sa.literal_column("movie.search_vector")
-            stmt = _visible(
-                sa.select(Movie).where(vector.op("@@")(tsquery)), include_hidden
-            ).order_by(sa.func.ts_rank(vector, tsquery).desc(), Movie.popular_score.desc())
-            found = list(db.session.scalars(stmt.limit(limit)))
+            # ABC: the weights of title, original title and director (the migration's).
+            named = joiner.join(f"{word}:*ABC" for word in words)
+            anywhere = joiner.join(f"{word}:*" for word in words)
+            found = _tiered(self._matches, named, anywhere, limit, include_hidden)
             if found:
                 return found
         # Near misses and typos: trigram similarity on the title.
@@ -110,6 +124,26 @@ class PostgresBackend:
             include_hidden,
         ).order_by(sa.func.similarity(Movie.title, query).desc(), Movie.popular_score.desc())
         return list(db.session.scalars(stmt.limit(limit)))
+
+    @staticmethod
+    def _matches(text: str, skip: list[int], size: int, include_hidden: bool) -> list[Movie]:
+        tsquery = sa.func.to_tsquery("simple", text)
+        vector = sa.literal_column("movie.search_vector")
+        stmt = _visible(sa.select(Movie).where(vector.op("@@")(tsquery)), include_hidden)
+        if skip:
+            stmt = stmt.where(Movie.id.not_in(skip))
+        stmt = stmt.order_by(sa.func.ts_rank(vector, tsquery).desc(), Movie.popular_score.desc())
+        return list(db.session.scalars(stmt.limit(size)))
+
+
+def _tiered(matches, named: str, anywhere: str, limit: int, include_hidden: bool) -> list[Movie]:
+    """Films matched in their names first, then the rest; the second tier is ranked only when
+    the first leaves room. ``matches(query, skip, size, include_hidden)`` runs one tier."""
+    first = matches(named, [], limit, include_hidden)
+    if len(first) >= limit:
+        return first
+    skip = [movie.id for movie in first]
+    return first + matches(anywhere, skip, limit - len(first), include_hidden)
 
 
 BACKENDS: dict[str, Backend] = {"sqlite": SQLiteBackend(), "postgresql": PostgresBackend()}

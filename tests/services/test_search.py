@@ -136,3 +136,35 @@ def test_all_words_beat_any_word(films):
     assert titles(search_movies("bank robbers"))[0] == "Heat"
     # No film has every word, so films with any of them come back, best first.
     assert set(titles(search_movies("hacker waitress"))) == {"The Matrix", "Amélie"}
+
+
+def test_films_named_by_the_words_come_before_films_that_only_mention_them(db):
+    make_movie("Harbour Lights", overview="Dock workers.", popular_score=1)
+    make_movie("Docklands", overview="Harbour lights at dawn.", popular_score=90)
+    make_movie("Lights Out", overview="Harbour town.", popular_score=80)
+    make_movie("Quiet", director="Lights Harbour", overview="A quiet film.", popular_score=5)
+    found = titles(search_movies("harbour lights"))
+    # Every word in a name (title or director) first, by relevance; then every word anywhere.
+    assert found[:2] == ["Harbour Lights", "Quiet"]
+    assert set(found[2:]) == {"Docklands", "Lights Out"}
+
+
+def test_a_page_of_title_matches_leaves_the_overview_matches_unranked(db):
+    for n in range(RESULT_LIMIT + 2):
+        make_movie(f"Lantern {n}", popular_score=n)
+    make_movie("Elsewhere", overview="A lantern on every page.", popular_score=1000)
+    result = search_movies("lantern")
+    assert "Elsewhere" not in titles(result) and result.limited
+    # Among equally relevant titles, the more popular come first.
+    assert titles(result)[0] == f"Lantern {RESULT_LIMIT + 1}"
+
+
+def test_the_second_tier_fills_what_the_first_leaves(db):
+    for n in range(3):
+        make_movie(f"Compass {n}")
+    for n in range(RESULT_LIMIT):
+        make_movie(f"Other {n}", overview="Follow the compass north.")
+    result = search_movies("compass")
+    assert set(titles(result)[:3]) == {"Compass 0", "Compass 1", "Compass 2"}
+    assert len(result.movies) == RESULT_LIMIT and result.limited
+    assert len(set(titles(result))) == RESULT_LIMIT  # nothing twice
