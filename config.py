@@ -180,6 +180,9 @@ class Config:
         self.SESSION_COOKIE_NAME = "aura_session"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        # A signed-in cookie expires when its login session does (PERMANENT_SESSION_LIFETIME
+        # after signing in, kept by the server); re-signing it on every request adds nothing.
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -86,15 +86,19 @@ def _idle_limit() -> timedelta:
 # -- the rows ------------------------------------------------------------------------------------
 
 
+# Asked on every signed-in request: built once.
+_SIGNED_IN = (
+    sa.select(User, LoginSession)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.token_hash == sa.bindparam("token_hash"))
+)
+
+
 def check(user_id: int, token: object) -> tuple[User, LoginSession] | None:
     """The user and their session row for this token, if the row is live; touches it."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
         return None
-    found = db.session.execute(
-        sa.select(User, LoginSession)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _hash(token))
-    ).first()
+    found = db.session.execute(_SIGNED_IN, {"token_hash": _hash(token)}).first()
     if found is None:
         return None
     user, row = found

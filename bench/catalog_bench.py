@@ -129,6 +129,21 @@ def timed(client, url: str, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def timed_side_by_side(clients, url: str, repeat: int) -> list[float]:
+    """Median seconds of ``repeat`` GETs on each client, taken in turns so that both see the
+    same load on a shared machine."""
+    samples = [[] for _ in clients]
+    for client in clients:
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200, url
+    for _ in range(repeat):
+        for client, times in zip(clients, samples, strict=True):
+            start = time.perf_counter()
+            response = client.get(url, headers={"HX-Request": "true"})
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200
+    return [statistics.median(times) for times in samples]
+
+
 def cursor_at(app, position: int) -> str:
     with app.app_context():
         row = db.session.execute(
@@ -282,8 +297,9 @@ def search_growth(small, client, args) -> None:
     ratios = []
     print(f"2. search, {args.films:,} films vs {args.small:,} films")
     for word in SEARCH_WORDS[:5]:
-        t_big = timed(client, f"/search?q={word}", max(5, args.repeat // 3))
-        t_small = timed(small_client, f"/search?q={word}", max(5, args.repeat // 3))
+        t_big, t_small = timed_side_by_side(
+            (client, small_client), f"/search?q={word}", max(5, args.repeat // 2)
+        )
         ratios.append(t_big / t_small)
         print(
             f"   q={word:<9} {args.films:,}: {t_big * 1000:7.2f} ms   {args.small:,}: "
@@ -295,29 +311,40 @@ def search_growth(small, client, args) -> None:
     )
 
 
+def anonymous_cookie(app) -> str:
+    """The session cookie an anonymous browser holds after its first page (its CSRF token)."""
+    client = app.test_client()
+    client.get("/", headers={"HX-Request": "true"})
+    return f"aura_session={client.get_cookie('aura_session').value}"
+
+
 def home_rate(big, args) -> None:
-    cookie = signed_in_cookie(big)
+    signed_in, anonymous = signed_in_cookie(big), anonymous_cookie(big)
     server, base = serve(big)
     try:
-        home = wrk(f"{base}/", args.seconds)
-        signed = wrk(f"{base}/", args.seconds, cookie)
-        hello = wrk(f"{base}/bench/hello", args.seconds)
+        rates = {
+            "hello": wrk(f"{base}/bench/hello", args.seconds),
+            "anonymous": wrk(f"{base}/", args.seconds, anonymous),
+            "signed in": wrk(f"{base}/", args.seconds, signed_in),
+            "first visit": wrk(f"{base}/", args.seconds),
+        }
+        rates["hello"] = (rates["hello"] + wrk(f"{base}/bench/hello", args.seconds)) / 2
     finally:
         time.sleep(1)  # let waitress finish what wrk left queued before closing
         logging.getLogger("waitress").setLevel(logging.CRITICAL)
         server.close()
     print("3. home fragment vs hello world, same waitress (4 threads), wrk -t2 -c16")
-    if home is None:
+    if rates["hello"] is None:
         print("   wrk not found: install it with `apt-get install wrk`")
-    else:
-        print(
-            f"   home, anonymous  {home:8.1f} req/s   hello {hello:8.1f} req/s"
-            f"   ratio {home / hello:5.3f}"
-        )
-        print(
-            f"   home, signed in  {signed:8.1f} req/s   hello {hello:8.1f} req/s"
-            f"   ratio {signed / hello:5.3f}"
-        )
+        return
+    hello = rates.pop("hello")
+    print(f"   hello world       {hello:8.1f} req/s (before and after the others)")
+    for name, rate in rates.items():
+        print(f"   home, {name:<11} {rate:8.1f} req/s   ratio {rate / hello:5.3f}")
+    print(
+        "   (anonymous: a browser with the cookie its first page set; first visit: no cookie,"
+        " so every request makes a session)"
+    )
 
 
 if __name__ == "__main__":

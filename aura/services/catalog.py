@@ -124,8 +124,9 @@ def has_list(name: str) -> bool:
 
 
 CATALOG_COUNTER = "catalog"
-# Asked on every home page: built once.
-_VERSION = sa.select(SiteCounter.value).where(SiteCounter.name == CATALOG_COUNTER)
+# Asked on every home page: built once, a Core statement (no ORM work to run it).
+_COUNTERS = SiteCounter.__table__
+_VERSION = sa.select(_COUNTERS.c.value).where(_COUNTERS.c.name == CATALOG_COUNTER)
 
 
 def version() -> int:
