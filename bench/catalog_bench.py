@@ -71,6 +71,7 @@ def build_app(instance: str, database_url: str | None):
     with app.app_context():
         from flask_migrate import upgrade
 
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration, twice
         upgrade(directory=MIGRATIONS_DIR)
     return app
 
