@@ -337,3 +337,36 @@ def test_a_full_disk_refuses_the_upload_cleanly_and_a_smaller_one_fits_later(
     video = db.session.scalar(sa.select(Video))
     assert video is not None and video.title == "Fits now"
     assert media_files(str(small_disk)) == [video.storage_key]
+
+
+# -- the cache and the replay guard, with a Redis that never answers ---------------------------
+
+
+def test_the_cache_misses_and_the_replay_guard_refuses_while_redis_is_away(app, tmp_path):
+    import pyotp
+
+    from aura.caching import SharedCache
+    from aura.errors import Unavailable
+    from aura.extensions import cache
+    from aura.services import mfa
+
+    away = "redis://127.0.0.1:1/0"
+    site = create_app(
+        {
+            **_test_settings(str(tmp_path)),
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": away,
+            "CACHE_TYPE": "aura.caching.SharedCache",
+            "CACHE_REDIS_URL": away,
+            "CACHE_OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
+            "RATELIMIT_STORAGE_URI": app.config["RATELIMIT_STORAGE_URI"],
+        }
+    )
+    secret = pyotp.random_base32()
+    with site.app_context():
+        assert isinstance(cache.cache, SharedCache)
+        assert cache.set("k", 1) is False and cache.get("k") is None
+        assert cache.add("lock", 1) is False  # a lock nobody can take: the work waits
+        with pytest.raises(Unavailable) as refused:
+            mfa.verify_totp(secret, pyotp.TOTP(secret).now(), "user-1")
+        assert refused.value.status == 503 and refused.value.retry_after == 60
