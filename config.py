@@ -192,11 +192,19 @@ class Config:
         self.WTF_CSRF_SSL_STRICT = (
             False  # SameSite=Lax plus the session-bound token already bind origin
         )
-        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        # With Redis, the cache fails open (a miss while Redis is away: aura/caching.py) and
+        # the throttles fail closed (aura/services/throttles.py); both recover by themselves.
+        self.CACHE_TYPE = cache_type(self.REDIS_URL)
         self.CACHE_REDIS_URL = self.REDIS_URL
+        self.CACHE_OPTIONS = dict(REDIS_SOCKET_OPTIONS) if self.REDIS_URL else {}
         self.CACHE_KEY_PREFIX = "aura:"
         self.CACHE_DEFAULT_TIMEOUT = 300
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_STORAGE_OPTIONS = dict(REDIS_SOCKET_OPTIONS) if self.REDIS_URL else {}
+        # Route limits (none today) would be skipped while their store is away, never a 500;
+        # no in-memory fallback: each process counting alone would let the throttles open.
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
         self.RATELIMIT_KEY_PREFIX = "aura-limits"
         self.RATELIMIT_HEADERS_ENABLED = False
         self.PAGE_SIZE = 24
@@ -225,7 +233,7 @@ class TestingConfig(Config):
         super().__init__()
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key-not-for-production"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        self.CACHE_TYPE = cache_type(self.REDIS_URL)
         # Tests read a view's counts as soon as its request has ended.
         self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 0.0, 0.0, 60.0)
 
@@ -235,6 +243,15 @@ CONFIGS: dict[str, type[Config]] = {
     "production": ProductionConfig,
     "testing": TestingConfig,
 }
+
+
+# Redis answers in well under a millisecond: a second without an answer means it is away.
+REDIS_SOCKET_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+
+
+def cache_type(redis_url: str | None) -> str:
+    """Flask-Caching's backend: Aura's fail-open Redis cache with Redis, else process memory."""
+    return "aura.caching.SharedCache" if redis_url else "SimpleCache"
 
 
 def normalise_database_url(url: str) -> str:

@@ -81,3 +81,22 @@ class Throttled(AuraError):
 class UpstreamUnavailable(AuraError):
     status = 503
     title = "An outside service is not answering"
+
+
+class Unavailable(AuraError):
+    """A service Aura itself depends on (the database, Redis) is not answering: nothing was
+    done; ``retry_after`` is a fair guess at when to try again."""
+
+    status = 503
+    title = "Aura is not answering for a moment"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 30) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)
+
+
+class StorageFull(AuraError):
+    """The disk holding media is full: nothing was kept (HTTP 507 Insufficient Storage)."""
+
+    status = 507
+    title = "Not enough space to store this"

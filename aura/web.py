@@ -3,6 +3,7 @@ helpers, generated pictures' responses, the health check."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -26,12 +27,13 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import BaseConverter
 
-from aura.errors import AuraError, Throttled
-from aura.extensions import client_ip
+from aura.errors import AuraError, Throttled, Unavailable
+from aura.extensions import client_ip, db, login_manager
 from aura.htmx import is_partial, render
 from aura.navigation import current_page
 from aura.services import health
@@ -104,6 +106,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(ProgrammingError, _database_error)
+    app.register_error_handler(InterfaceError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
@@ -251,7 +255,7 @@ def _aura_error(error: AuraError) -> Response:
     if isinstance(error, BadCursor):
         action = ("Start again from the first page", _first_page())
     response = error_response(error.status, error.title, error.message, action)
-    if isinstance(error, Throttled):
+    if isinstance(error, Throttled | Unavailable):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
 
@@ -285,12 +289,38 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
+DATABASE_RETRY_SECONDS = 5  # a restarting database is usually back within seconds
+
+
 def _database_error(error: Exception) -> Response:
+    """A database that is not set up, or not answering (down, restarting, its connection cut
+    mid-request, the pool exhausted): a 503 page with Retry-After, never a traceback. The
+    request's transaction is rolled back, so nothing it began is half-written."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    # The error page must not ask the database who is signed in: it is what failed.
+    g._login_user = login_manager.anonymous_user()
     text = str(error).lower()
     if "no such table" in text or "does not exist" in text:
         log.error("database schema missing (%s): %s", type(error).__name__, NOT_SET_UP)
         return error_response(503, "Aura is not set up", NOT_SET_UP)
-    return _unexpected_error(error)
+    if isinstance(error, ProgrammingError):
+        return _unexpected_error(error)
+    log.warning(
+        "database unavailable on %s %s (request %s): %s",
+        request.method,
+        request.path,
+        g.get("request_id"),
+        type(getattr(error, "orig", None) or error).__name__,
+    )
+    response = error_response(
+        503,
+        "The database is not answering",
+        "Aura could not reach its database, so nothing was changed. "
+        "Please try again in a few seconds.",
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
 
 
 def _unexpected_error(error: Exception) -> Response:
@@ -306,17 +336,18 @@ def _unexpected_error(error: Exception) -> Response:
 
 def readyz() -> Response:
     """For load balancers: the database (and Redis, when configured) answer."""
-    report = health.ready()
-    response = jsonify(report)
-    response.status_code = 200 if report["status"] == "ok" else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _health_response(health.ready())
 
 
 def healthz() -> Response:
     """Liveness and readiness: database reachable and migrations at head."""
-    report = health.check()
+    return _health_response(health.check())
+
+
+def _health_response(report: dict) -> Response:
     response = jsonify(report)
-    response.status_code = 200 if report["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
+    if report["status"] != "ok":
+        response.status_code = 503
+        response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
     return response

@@ -25,6 +25,7 @@ from aura.blueprints.catalog import shelves
 from aura.extensions import cache, limiter
 from aura.extensions import db as _db
 from aura.services.visitors import Visitor
+from config import REDIS_SOCKET_OPTIONS, cache_type
 from tests.factories import BROWSER_UA
 
 # Fixtures of each part of the site live beside its tests' subject, loaded for every test.
@@ -112,8 +113,10 @@ def _test_settings(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL
         or "sqlite:///" + os.path.join(instance_path, "test.sqlite3"),
         "REDIS_URL": TEST_REDIS_URL,
-        "CACHE_TYPE": "RedisCache" if TEST_REDIS_URL else "SimpleCache",
+        "CACHE_TYPE": cache_type(TEST_REDIS_URL),
         "CACHE_REDIS_URL": TEST_REDIS_URL,
+        "CACHE_OPTIONS": dict(REDIS_SOCKET_OPTIONS) if TEST_REDIS_URL else {},
+        "RATELIMIT_STORAGE_OPTIONS": dict(REDIS_SOCKET_OPTIONS) if TEST_REDIS_URL else {},
         "CACHE_KEY_PREFIX": "aura-test:",
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         "RATELIMIT_KEY_PREFIX": "aura-test-limits",

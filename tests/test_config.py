@@ -73,7 +73,8 @@ def test_every_setting_reads_from_the_environment(clean_env, tmp_path):
     config = load_config()
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/aura"
     assert (
-        config.CACHE_TYPE == "RedisCache" and config.RATELIMIT_STORAGE_URI == "redis://cache:6379/1"
+        config.CACHE_TYPE == "aura.caching.SharedCache"
+        and config.RATELIMIT_STORAGE_URI == "redis://cache:6379/1"
     )
     assert config.MEDIA_DIR == str(tmp_path / "media")
     assert config.MAX_CONTENT_LENGTH > 10 * 1024 * 1024

@@ -9,6 +9,7 @@ sent never becomes a path.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 
 from flask import current_app
 
-from aura.errors import NotFound
+from aura.errors import NotFound, StorageFull
 from aura.models import Video
 from aura.services.streaming import MediaFile
 
@@ -116,6 +117,24 @@ def sniff_image(head: bytes) -> str | None:
 # -- writing uploads into the media folder -----------------------------------------------------
 
 
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+FULL_MESSAGE = (
+    "The disk that holds this site's media is full, so nothing was stored. Free some space "
+    "(or ask whoever runs this site to), then upload again."
+)
+
+
+@contextlib.contextmanager
+def _space() -> Iterator[None]:
+    """A full disk (or quota) while writing media is StorageFull (507), not an OSError."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in DISK_FULL:
+            raise StorageFull(FULL_MESSAGE) from error
+        raise
+
+
 def media_dir() -> str:
     return current_app.config["MEDIA_DIR"]
 
@@ -157,7 +176,7 @@ def store_caption(text: str) -> str:
     os.makedirs(directory, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with _space(), os.fdopen(fd, "wb") as fh:
             fh.write(text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
@@ -226,7 +245,8 @@ class UploadSpool:
             self.head += bytes(data[: SNIFF_BYTES - len(self.head)])
         self._sha256.update(data)
         self.size += len(data)
-        return self._file.write(data)
+        with _space():
+            return self._file.write(data)
 
     def read(self, size: int = -1) -> bytes:
         return self._file.read(size)
@@ -238,7 +258,8 @@ class UploadSpool:
         return self._file.tell()
 
     def flush(self) -> None:
-        self._file.flush()
+        with _space():
+            self._file.flush()
 
     def readable(self) -> bool:
         return True
@@ -259,9 +280,10 @@ class UploadSpool:
 
     def keep(self, key: str) -> str:
         """Write the file to disk for good under ``key``: fsync, rename, fsync the folder."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        with _space():
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
         directory = os.path.dirname(self.path)
         final = os.path.join(directory, key)
         os.rename(self.path, final)
@@ -270,11 +292,16 @@ class UploadSpool:
         return final
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        if self.kept_path is None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
+        try:
+            if not self._file.closed:
+                # Closing flushes what is buffered: on a full disk that fails, and the file
+                # goes anyway.
+                with contextlib.suppress(OSError):
+                    self._file.close()
+        finally:
+            if self.kept_path is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

@@ -13,7 +13,7 @@ import pyotp
 import segno
 from flask import current_app
 
-from aura.extensions import cache
+from aura.caching import claim_once
 from aura.models import User
 from aura.services import values
 
@@ -63,8 +63,9 @@ def verify_totp(secret: str, code: str, user_key: str, now: float | None = None)
         at = now + drift * totp.interval
         if hmac.compare_digest(totp.at(at), code):
             step = totp.timecode(datetime.fromtimestamp(at, UTC))
-            # Refuse a replay of the same code within its window, across processes with Redis.
-            return bool(cache.add(f"mfa:used:{user_key}:{step}", 1, timeout=totp.interval * 4))
+            # Refuse a replay of the same code within its window, across processes with Redis
+            # (and refuse every code while Redis cannot say whether it was used).
+            return claim_once(f"mfa:used:{user_key}:{step}", timeout=totp.interval * 4)
     return False
 
 

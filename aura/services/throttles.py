@@ -7,19 +7,27 @@ browser that signed in before is limited on its own, untrusted clients per accou
 address. A refusal is ``Throttled`` with the real number of seconds until the next attempt
 (the 429's ``Retry-After``) and a message saying it in words; the first refusal of each
 lockout is written to the audit trail.
+
+Throttles fail closed: while their store (Redis, with several processes) does not answer, no
+attempt is counted and none is allowed; the request is refused with ``Unavailable`` (a 503 with
+Retry-After), because a guard that lets everything through while it cannot count is no guard.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import redis
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
 
-from aura.errors import Throttled
+from aura.errors import Throttled, Unavailable
 from aura.extensions import cache, db, limiter
 from aura.services import audit
 
@@ -38,6 +46,24 @@ class Limit:
 
 Check = tuple[Limit, str]  # a limit and the key it is counted under
 
+log = logging.getLogger(__name__)
+
+STORE_AWAY = (
+    "Aura cannot count attempts right now (its shared store is not answering), so it does not "
+    "accept passwords or codes for a moment. Please try again in about a minute."
+)
+STORE_RETRY_SECONDS = 60
+
+
+@contextmanager
+def _store() -> Iterator[None]:
+    """Talk to the limits' store; when it does not answer, refuse (fail closed)."""
+    try:
+        yield
+    except (StorageError, redis.RedisError) as error:
+        log.warning("throttle store unavailable (%s): refusing the attempt", type(error).__name__)
+        raise Unavailable(STORE_AWAY, retry_after=STORE_RETRY_SECONDS) from None
+
 
 def key_of(*parts: object) -> str:
     """A short key for anything identifying (an email, an address): never kept in clear."""
@@ -53,17 +79,19 @@ def wait_seconds(checks: Sequence[Check]) -> int:
     """Seconds until every limit in ``checks`` has room again; 0 when none is exhausted."""
     strategy = limiter.limiter
     wait = 0.0
-    for limit, key in checks:
-        if not strategy.test(limit.item, *_ids(limit, key)):
-            reset_at, _remaining = strategy.get_window_stats(limit.item, *_ids(limit, key))
-            wait = max(wait, reset_at - time.time(), 1.0)
+    with _store():
+        for limit, key in checks:
+            if not strategy.test(limit.item, *_ids(limit, key)):
+                reset_at, _remaining = strategy.get_window_stats(limit.item, *_ids(limit, key))
+                wait = max(wait, reset_at - time.time(), 1.0)
     return math.ceil(wait)
 
 
 def fail(checks: Sequence[Check]) -> None:
     """Count one failure against every limit in ``checks``."""
-    for limit, key in checks:
-        limiter.limiter.hit(limit.item, *_ids(limit, key))
+    with _store():
+        for limit, key in checks:
+            limiter.limiter.hit(limit.item, *_ids(limit, key))
 
 
 def in_words(seconds: int) -> str:
