@@ -4,6 +4,8 @@ and its CSV export, and each film's and video's statistics."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
@@ -77,27 +79,22 @@ def list_views() -> Response:
 
 
 def show_movie_stats(movie_id: int) -> Response:
-    form = WindowForm(formdata=request.args)
-    try:
-        span = _span(form, default="30d")
-    except Invalid as invalid:
-        return _refused("supervisor/stats_show.html", form, invalid)
-    form.window.data = span.kind
-    return render(
-        "supervisor/stats_show.html", stats=dashboard.film_stats(movie_id, span), form=form
-    )
+    return _title_stats(dashboard.film_stats, movie_id)
 
 
 def show_video_stats(video_id: uuid.UUID) -> Response:
+    return _title_stats(dashboard.video_stats, video_id)
+
+
+def _title_stats(build: Callable[[Any, Window], Any], title_id: Any) -> Response:
+    """A film's or a video's statistics page for the window asked (30 days unless said)."""
     form = WindowForm(formdata=request.args)
     try:
         span = _span(form, default="30d")
     except Invalid as invalid:
         return _refused("supervisor/stats_show.html", form, invalid)
     form.window.data = span.kind
-    return render(
-        "supervisor/stats_show.html", stats=dashboard.video_stats(video_id, span), form=form
-    )
+    return render("supervisor/stats_show.html", stats=build(title_id, span), form=form)
 
 
 def register(bp: Blueprint) -> None:
