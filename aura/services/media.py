@@ -154,15 +154,27 @@ def caption_path(key: str) -> str:
     return os.path.join(media_dir(), *caption_name(key).split("/"))
 
 
+def content_type_of(head: bytes) -> str | None:
+    """The type the first bytes show: a video, or a thumbnail's picture."""
+    return sniff_video(head) or sniff_image(head)
+
+
+def sniffer_for(name: str):
+    """How to name the type of a stored file being copied (a migration, a restore)."""
+    if name.startswith(CAPTIONS + "/"):
+        return lambda _head: "text/vtt; charset=utf-8"
+    return content_type_of
+
+
 def new_upload() -> Upload:
     """Somewhere for an arriving file to go: kept with ``keep()``, dropped by ``close()``."""
-    return current().new_upload()
+    return current().new_upload(content_type_of)
 
 
 def store_caption(text: str) -> str:
     """Store a WebVTT file durably under a new key; returns the key."""
     key = new_key()
-    current().put_bytes(caption_name(key), text.encode("utf-8"))
+    current().put_bytes(caption_name(key), text.encode("utf-8"), "text/vtt; charset=utf-8")
     return key
 
 

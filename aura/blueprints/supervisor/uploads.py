@@ -32,7 +32,7 @@ class MediaFormParser(FormDataParser):
         def factory(
             total_content_length=None, content_type=None, filename=None, content_length=None
         ) -> Upload:
-            spool = storage.new_upload()
+            spool = storage.new_upload(media.content_type_of)
             spools.append(spool)
             return spool
 

@@ -221,7 +221,7 @@ def put_back_media(
             meter.file_done()
             continue
         with open(os.path.join(src, *entry.path.split("/")), "rb") as fh:
-            sha256, _size = storage.write_from(name, fh, meter.step)
+            sha256, _size = storage.write_from(name, fh, meter.step, media.sniffer_for(name))
         added.append(name)
         if sha256 != entry.sha256:
             raise BackupRefused(f"Backup {manifest.name} changed while being restored.")

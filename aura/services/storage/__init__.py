@@ -29,6 +29,8 @@ NAME = re.compile(r"[0-9a-f]{32}|captions/[0-9a-f]{32}\.vtt", re.ASCII)
 KEY = re.compile(r"[0-9a-f]{32}", re.ASCII)
 CHUNK = 1024 * 1024
 Step = Callable[[int], None] | None
+Sniff = Callable[[bytes], str | None] | None
+OCTET_STREAM = "application/octet-stream"
 
 
 def new_key() -> str:
@@ -117,10 +119,12 @@ class Storage(ABC):
     kind: str
 
     @abstractmethod
-    def new_upload(self) -> Upload: ...
+    def new_upload(self, sniff: Sniff = None) -> Upload:
+        """A new upload; ``sniff`` names the content type of its first bytes, for a storage
+        that records one (a bucket's objects carry it)."""
 
     @abstractmethod
-    def put_bytes(self, name: str, data: bytes) -> None:
+    def put_bytes(self, name: str, data: bytes, content_type: str = OCTET_STREAM) -> None:
         """Store a small file (a caption) durably under ``name``."""
 
     @abstractmethod
@@ -140,7 +144,9 @@ class Storage(ABC):
         """The stored file's size, or None when there is none."""
 
     @abstractmethod
-    def write_from(self, name: str, source: IO[bytes], step: Step = None) -> tuple[str, int]:
+    def write_from(
+        self, name: str, source: IO[bytes], step: Step = None, sniff: Sniff = None
+    ) -> tuple[str, int]:
         """Store what ``source`` reads as ``name`` (replacing it), memory flat: (sha256, size).
         Nothing is left under ``name`` if it fails."""
 

@@ -16,7 +16,16 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-from aura.services.storage import CHUNK, Step, Storage, Upload, checked_name, is_name
+from aura.services.storage import (
+    CHUNK,
+    OCTET_STREAM,
+    Sniff,
+    Step,
+    Storage,
+    Upload,
+    checked_name,
+    is_name,
+)
 
 TEMP_PREFIX = ".upload-"
 TEMP_SUFFIX = ".part"
@@ -128,7 +137,7 @@ class LocalStorage(Storage):
         """The path of a stored file; names are Aura's own, checked again here."""
         return os.path.join(self.directory, *checked_name(name).split("/"))
 
-    def new_upload(self) -> UploadSpool:
+    def new_upload(self, sniff: Sniff = None) -> UploadSpool:
         return UploadSpool(self.directory)
 
     def _write_durably(self, name: str, write) -> tuple[str, int] | None:
@@ -149,10 +158,12 @@ class LocalStorage(Storage):
         fsync_dir(directory)
         return result
 
-    def put_bytes(self, name: str, data: bytes) -> None:
+    def put_bytes(self, name: str, data: bytes, content_type: str = OCTET_STREAM) -> None:
         self._write_durably(name, lambda fh: fh.write(data))
 
-    def write_from(self, name: str, source: IO[bytes], step: Step = None) -> tuple[str, int]:
+    def write_from(
+        self, name: str, source: IO[bytes], step: Step = None, sniff: Sniff = None
+    ) -> tuple[str, int]:
         def copy(fh) -> tuple[str, int]:
             digest, size = hashlib.sha256(), 0
             while chunk := source.read(CHUNK):

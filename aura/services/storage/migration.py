@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from aura.errors import Invalid
 from aura.extensions import db
 from aura.models import Caption, Video
+from aura.services import media
 from aura.services import storage as storages
 from aura.services.storage import Storage, caption_name, is_name
 
@@ -77,7 +78,7 @@ def _copy(
             report.skipped += 1
             return
     with source.open(name) as fh:
-        sha256, size = target.write_from(name, fh)
+        sha256, size = target.write_from(name, fh, sniff=media.sniffer_for(name))
     if expected is not None and sha256 != expected:
         with contextlib.suppress(Exception):
             target.delete(name)

@@ -21,14 +21,22 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from aura.services.storage import CHUNK, Step, Storage, Upload, checked_name, is_name
+from aura.services.storage import (
+    CHUNK,
+    OCTET_STREAM,
+    Sniff,
+    Step,
+    Storage,
+    Upload,
+    checked_name,
+    is_name,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 FIRST_WINDOW = 64 * 1024  # a read after a seek asks for this much; sequential reads grow it
 MAX_WINDOW = 64 * 1024 * 1024
-OCTET_STREAM = "application/octet-stream"  # served types are Aura's, set on each presigned URL
 
 
 def _missing(error: Exception) -> bool:
@@ -41,8 +49,9 @@ def _missing(error: Exception) -> bool:
 class S3Upload(Upload):
     """An upload going into the bucket while it arrives (see the module's docstring)."""
 
-    def __init__(self, storage: S3Storage, key: str | None = None) -> None:
+    def __init__(self, storage: S3Storage, key: str | None = None, sniff: Sniff = None) -> None:
         super().__init__()
+        self._sniff = sniff
         if key is not None:
             self.key = key
         self._storage = storage
@@ -59,6 +68,10 @@ class S3Upload(Upload):
     def multipart(self) -> bool:
         return self._upload_id is not None
 
+    def _content_type(self) -> str:
+        # The object's own type, from its first bytes (presigned URLs also name the row's).
+        return (self._sniff(self.head) if self._sniff else None) or OCTET_STREAM
+
     def write(self, data: bytes) -> int:
         if self._closed or self.kept:
             raise ValueError("write to a finished upload")
@@ -74,7 +87,7 @@ class S3Upload(Upload):
         client, bucket = self._storage.client, self._storage.bucket
         if self._upload_id is None:
             created = client.create_multipart_upload(
-                Bucket=bucket, Key=self.key, ContentType=OCTET_STREAM
+                Bucket=bucket, Key=self.key, ContentType=self._content_type()
             )
             self._upload_id = created["UploadId"]
         number = len(self._parts) + 1
@@ -95,7 +108,10 @@ class S3Upload(Upload):
         client, bucket = self._storage.client, self._storage.bucket
         if self._upload_id is None:
             client.put_object(
-                Bucket=bucket, Key=self.key, Body=bytes(self._buffer), ContentType=OCTET_STREAM
+                Bucket=bucket,
+                Key=self.key,
+                Body=bytes(self._buffer),
+                ContentType=self._content_type(),
             )
         else:
             if self._buffer:
@@ -256,16 +272,18 @@ class S3Storage(Storage):
         self.addressing, self.part_size = addressing, part_size
         self.client = make_client(endpoint, region, addressing)
 
-    def new_upload(self) -> S3Upload:
-        return S3Upload(self)
+    def new_upload(self, sniff: Sniff = None) -> S3Upload:
+        return S3Upload(self, sniff=sniff)
 
-    def put_bytes(self, name: str, data: bytes) -> None:
+    def put_bytes(self, name: str, data: bytes, content_type: str = OCTET_STREAM) -> None:
         self.client.put_object(
-            Bucket=self.bucket, Key=checked_name(name), Body=data, ContentType=OCTET_STREAM
+            Bucket=self.bucket, Key=checked_name(name), Body=data, ContentType=content_type
         )
 
-    def write_from(self, name: str, source: IO[bytes], step: Step = None) -> tuple[str, int]:
-        upload = S3Upload(self, checked_name(name))
+    def write_from(
+        self, name: str, source: IO[bytes], step: Step = None, sniff: Sniff = None
+    ) -> tuple[str, int]:
+        upload = S3Upload(self, checked_name(name), sniff=sniff)
         try:
             while chunk := source.read(CHUNK):
                 upload.write(chunk)
