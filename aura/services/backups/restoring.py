@@ -6,9 +6,9 @@ The backup's database is brought to this code's newest migration *before* the sw
 site never starts on an old schema, and a migration that fails changes nothing live.
 
 With media in a bucket, the backup's files are put back into the bucket before the swap (each
-checked against its sha256; one already there under its name and size is left alone, as Aura
-never rewrites a name), and the objects the restored database does not know are deleted after
-it. A restore that fails before the swap deletes what it added.
+checked against its sha256; one already there with the same sha256 is left alone), and the
+objects the restored backup does not hold are deleted after it. A restore that fails before
+the swap deletes what it added.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def put_back_media(
     meter = Meter(progress, "media", len(entries), sum(entry.size for entry in entries))
     for entry in entries:
         name = _media_name(entry.path)
-        if storage.size(name) == entry.size:
+        if storage.size(name) == entry.size and storage.sha256(name)[0] == entry.sha256:
             meter.step(entry.size)
             meter.file_done()
             continue
