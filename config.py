@@ -57,6 +57,14 @@ def env_url(name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+def env_origin(name: str) -> str:
+    """An http(s) origin (scheme, host, optional port) with nothing after it."""
+    value = env_url(name, "")
+    if urlsplit(value).path not in ("", "/"):
+        raise SystemExit(f"AURA_{name} must be an origin such as https://s3.example.org")
+    return value
+
+
 def env_match(name: str, default: str, pattern: str, what: str) -> str:
     value = env_str(name, default) or default
     if not re.fullmatch(pattern, value, flags=re.ASCII):
@@ -139,6 +147,31 @@ class Config:
         self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 1.0, 0.0, 60.0)
         self.STREAM_OFFLOAD = env_choice("STREAM_OFFLOAD", "none", ("none", "x-accel"))
         self.STREAM_OFFLOAD_PREFIX = env_str("STREAM_OFFLOAD_PREFIX", "/_protected_media/")
+        # Where media lives: the media folder, or an S3-compatible bucket (aura.services.storage).
+        # Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, a
+        # profile or an instance role), never from Aura's settings.
+        self.MEDIA_STORAGE = env_choice("MEDIA_STORAGE", "local", ("local", "s3"))
+        self.S3_ENDPOINT = env_origin("S3_ENDPOINT") if env_str("S3_ENDPOINT") else None
+        bucket = env_str("S3_BUCKET")
+        self.S3_BUCKET = (
+            env_match("S3_BUCKET", bucket, r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a bucket name")
+            if bucket
+            else None
+        )
+        self.S3_REGION = env_match("S3_REGION", "us-east-1", r"[a-z0-9-]{2,32}", "a region name")
+        # Path-style URLs (endpoint/bucket/key) suit MinIO and Ceph; AWS prefers virtual hosts.
+        self.S3_ADDRESSING = env_choice(
+            "S3_ADDRESSING", "path" if self.S3_ENDPOINT else "virtual", ("path", "virtual")
+        )
+        # A presigned video URL lives this long (never longer than the viewer's grant).
+        self.S3_URL_TTL = env_int("S3_URL_TTL", 300, 10, 3600)
+        # Uploads larger than one part go up as a multipart upload, one part held at a time.
+        self.S3_PART_SIZE = env_int("S3_PART_MB", 8, 5, 512) * 1024 * 1024
+        # With AURA_STREAM_OFFLOAD=x-accel: nginx's internal location that proxies to the bucket.
+        self.S3_OFFLOAD_PREFIX = env_match(
+            "S3_OFFLOAD_PREFIX", "/_s3_media/", r"/[A-Za-z0-9_-]+/", "a path such as /_s3_media/"
+        )
+        check_media_storage(self.MEDIA_STORAGE, self.S3_BUCKET)
         # Host names this site answers to (werkzeug's TRUSTED_HOSTS): others get a 400, so a
         # forged Host header cannot make Aura build links to another site. Unset: any host.
         trusted = env_str("TRUSTED_HOSTS")
@@ -252,6 +285,20 @@ REDIS_SOCKET_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 def cache_type(redis_url: str | None) -> str:
     """Flask-Caching's backend: Aura's fail-open Redis cache with Redis, else process memory."""
     return "aura.caching.SharedCache" if redis_url else "SimpleCache"
+
+
+def check_media_storage(storage: str, bucket: str | None) -> None:
+    """Stop at start-up, in one line, when S3 storage is chosen but cannot work."""
+    if storage != "s3":
+        return
+    if not bucket:
+        raise SystemExit("AURA_MEDIA_STORAGE=s3 needs AURA_S3_BUCKET (the bucket's name)")
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        raise SystemExit(
+            "AURA_MEDIA_STORAGE=s3 needs boto3: pip install 'aura[s3]' (or pip install boto3)"
+        ) from None
 
 
 def normalise_database_url(url: str) -> str:

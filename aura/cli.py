@@ -27,6 +27,7 @@ from aura.services import (
     demo,
     health,
     jobs,
+    media,
     retention,
     samples,
     scores,
@@ -54,6 +55,7 @@ def register_commands(app: Flask) -> None:
         refresh_scores_command,
         users_group,
         videos_group,
+        media_group,
         sync_tmdb_command,
         backup_command,
         backups_group,
@@ -216,6 +218,31 @@ videos_group = AppGroup("videos", help="Look after stored videos.")
 def fill_durations_command() -> None:
     """Read the duration of every stored video that has none yet (ffprobe when installed)."""
     click.echo(videos.fill_durations().summary())
+
+
+media_group = AppGroup("media", help="Where media is stored.")
+
+
+@media_group.command("migrate")
+@click.option("--to", "to", required=True, type=click.Choice(["s3", "local"]))
+@click.option("--verbose", is_flag=True, help="Name each file as it is done.")
+def migrate_media_command(to: str, verbose: bool) -> None:
+    """Copy the media every row names into the other storage, with sha256 checks.
+
+    Resumable: files already there with the same sha256 are skipped. Nothing is deleted from
+    the source; set AURA_MEDIA_STORAGE afterwards to serve from the target.
+    """
+    try:
+        report = media.migrate(to, echo=click.echo if verbose else None)
+    except Invalid as invalid:
+        raise click.ClickException(invalid.message) from None
+    for line in report.refused:
+        click.echo(f"Refused {line}", err=True)
+    for name in report.missing:
+        click.echo(f"Missing from {report.source}: {name}", err=True)
+    click.echo(report.summary())
+    if not report.complete:
+        raise SystemExit(1)
 
 
 class AsciiIntRange(click.IntRange):

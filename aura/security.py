@@ -9,20 +9,38 @@ from typing import Any
 from flask import Flask, Response, current_app
 
 from aura.clients import tmdb
+from aura.services.storage import s3
 
 TRAILER_FRAMES = "https://www.youtube-nocookie.com"
 TRAILER_STILLS = "https://i.ytimg.com"
 
 
+def media_origins(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where the player fetches video from besides this site: the bucket's origin, only when
+    media is in S3 and the browser is redirected there (not with x-accel, where nginx
+    proxies the bucket under this site's own origin)."""
+    if config.get("MEDIA_STORAGE") != "s3" or config.get("STREAM_OFFLOAD") == "x-accel":
+        return ()
+    return (
+        s3.url_origin(
+            config.get("S3_ENDPOINT"),
+            config.get("S3_BUCKET") or "",
+            config.get("S3_REGION") or "us-east-1",
+            config.get("S3_ADDRESSING") or "path",
+        ),
+    )
+
+
 def content_security_policy(config: Mapping[str, Any]) -> str:
     """The CSP for this site's settings: outside images and trailer frames are allowed only
-    when TMDB is configured (only from TMDB's image hosts and YouTube's no-cookie player)."""
+    when TMDB is configured (only from TMDB's image hosts and YouTube's no-cookie player),
+    and video from the bucket only when media is in one."""
     hosts = tuple(config.get("TMDB_IMAGE_HOSTS") or ())
-    return _policy(tmdb.is_configured(config), hosts)
+    return _policy(tmdb.is_configured(config), hosts, media_origins(config))
 
 
 @cache
-def _policy(with_tmdb: bool, image_hosts: tuple[str, ...]) -> str:
+def _policy(with_tmdb: bool, image_hosts: tuple[str, ...], media: tuple[str, ...] = ()) -> str:
     images = ["'self'", "data:"]
     frames = ["'none'"]
     if with_tmdb:
@@ -35,7 +53,7 @@ def _policy(with_tmdb: bool, image_hosts: tuple[str, ...]) -> str:
             "script-src 'self'",
             "style-src 'self'",
             f"img-src {' '.join(images)}",
-            "media-src 'self' blob:",
+            "media-src " + " ".join(("'self'", "blob:", *media)),
             f"frame-src {' '.join(frames)}",
             "connect-src 'self'",
             "font-src 'self'",

@@ -32,6 +32,7 @@ from tests.factories import BROWSER_UA
 pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.backups",
+    "tests.fixtures.s3",
     "tests.fixtures.streaming",
     "tests.fixtures.tmdb",
 ]

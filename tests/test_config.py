@@ -94,12 +94,37 @@ def test_every_setting_reads_from_the_environment(clean_env, tmp_path):
         ("AURA_STREAM_OFFLOAD", "sendfile", "AURA_STREAM_OFFLOAD must be one of"),
         ("AURA_MAX_UPLOAD_MB", "lots", "AURA_MAX_UPLOAD_MB must be a whole number"),
         ("AURA_CONFIG", "staging", "AURA_CONFIG must be one of"),
+        ("AURA_MEDIA_STORAGE", "ftp", "AURA_MEDIA_STORAGE must be one of local, s3"),
+        ("AURA_MEDIA_STORAGE", "s3", "AURA_MEDIA_STORAGE=s3 needs AURA_S3_BUCKET"),
+        ("AURA_S3_ENDPOINT", "s3.example.org", "AURA_S3_ENDPOINT must be an http"),
+        ("AURA_S3_ENDPOINT", "https://s3.example.org/bucket", "must be an origin"),
+        ("AURA_S3_BUCKET", "Bad_Bucket", "AURA_S3_BUCKET must be a bucket name"),
+        ("AURA_S3_URL_TTL", "86400", "AURA_S3_URL_TTL must be between 10 and 3600"),
+        ("AURA_S3_PART_MB", "1", "AURA_S3_PART_MB must be between 5 and 512"),
+        ("AURA_S3_ADDRESSING", "dns", "AURA_S3_ADDRESSING must be one of path, virtual"),
     ],
 )
 def test_bad_settings_stop_with_a_clear_message(clean_env, name, value, message):
     clean_env.setenv(name, value)
     with pytest.raises(SystemExit, match=message):
         load_config()
+
+
+def test_s3_storage_settings(clean_env):
+    clean_env.setenv("AURA_MEDIA_STORAGE", "s3")
+    clean_env.setenv("AURA_S3_BUCKET", "aura-media")
+    config = load_config()
+    assert (config.S3_ENDPOINT, config.S3_REGION, config.S3_ADDRESSING) == (
+        None,
+        "us-east-1",
+        "virtual",
+    )
+    assert (config.S3_URL_TTL, config.S3_PART_SIZE) == (300, 8 * 1024 * 1024)
+    clean_env.setenv("AURA_S3_ENDPOINT", "https://minio.internal:9000")
+    clean_env.setenv("AURA_S3_REGION", "eu-west-3")
+    config = load_config()
+    assert (config.S3_ENDPOINT, config.S3_ADDRESSING) == ("https://minio.internal:9000", "path")
+    assert load_config().MEDIA_STORAGE == "s3"
 
 
 def test_instance_config_file_overrides(clean_env, tmp_path):

@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Caption
-from aura.services import audit, values, videos
-from aura.services.media import caption_path, store_caption
+from aura.services import audit, media, values, videos
+from aura.services.media import SmallFile, caption_name, store_caption
 
 MAX_CAPTION_BYTES = 1024 * 1024
 LABEL_MAX = 100
@@ -154,7 +155,7 @@ def add_caption(
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        videos.remove_paths(caption_path(key))
+        media.remove_captions(key)
         raise
     return caption
 
@@ -175,7 +176,7 @@ def remove_caption(
 ) -> None:
     """Remove a caption from a video, then its file. Commits."""
     caption = _caption(video_id, caption_id)
-    path = caption_path(caption.storage_key)
+    key = caption.storage_key
     audit.record(
         "caption.remove",
         actor_id=actor_id,
@@ -185,7 +186,7 @@ def remove_caption(
     )
     db.session.delete(caption)
     db.session.commit()
-    videos.remove_paths(path)
+    media.remove_captions(key)
 
 
 def captions_of(video_id: uuid.UUID) -> Sequence[Caption]:
@@ -195,6 +196,14 @@ def captions_of(video_id: uuid.UUID) -> Sequence[Caption]:
     ).all()
 
 
-def caption_file(video_id: uuid.UUID, caption_id: int) -> str:
-    """The stored file of one of the video's captions (the caller has checked the grant)."""
-    return caption_path(_caption(video_id, caption_id).storage_key)
+@dataclass(frozen=True)
+class CaptionFile:
+    file: SmallFile
+    etag: str
+
+
+def caption_file(video_id: uuid.UUID, caption_id: int) -> CaptionFile:
+    """The stored file of one of the video's captions (the caller has checked the grant);
+    FileNotFoundError when it is gone."""
+    key = _caption(video_id, caption_id).storage_key
+    return CaptionFile(media.small_file(caption_name(key), MAX_CAPTION_BYTES + 1), key)

@@ -47,6 +47,12 @@ def read_duration(path: str) -> float | None:
         return None
 
 
+def read_duration_of(fh: BinaryIO) -> float | None:
+    """Seconds a seekable file plays by its container's headers (an object in a bucket: no
+    ffprobe, which reads only local files)."""
+    return _plausible(header_duration(fh))
+
+
 def _plausible(seconds: float | None) -> float | None:
     if seconds is None or not math.isfinite(seconds) or not 0 < seconds <= MAX_SECONDS:
         return None

@@ -1,34 +1,46 @@
-"""Video files on disk: content sniffing and storage under ``AURA_MEDIA_DIR``.
+"""Media files: content sniffing, and the one way to Aura's storage (``aura.services.storage``).
 
-An upload is written straight into the media folder under a random temporary name while it
-arrives (hashed on the way, so the process never holds the file in memory), then checked by its
-first bytes and made durable (fsync, rename to a random storage name). The name the browser
-sent never becomes a path.
+An upload goes into the configured storage while it arrives (the media folder under a random
+temporary name, or the bucket part by part), hashed on the way so the process never holds the
+file in memory; it is checked by its first bytes and kept under a random storage key, or
+dropped leaving nothing. The name the browser sent never becomes a path or an object name.
+Uploads, thumbnails, captions, deletes, streams, durations, backups and migrations all come
+through here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import hashlib
+import logging
+import math
 import os
 import re
-import secrets
-import stat
-import tempfile
-from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 
-from aura.errors import NotFound, StorageFull
-from aura.models import Video
+from aura.errors import NotFound
+from aura.models import Video, utcnow
+from aura.services import durations, storage
+from aura.services.storage import CAPTIONS, SNIFF_BYTES, Storage, Upload, caption_name, new_key
+from aura.services.storage.local import (
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    LocalStorage,
+    UploadSpool,
+    is_upload_temp,
+    stored_files,
+)
 from aura.services.streaming import MediaFile
 
-SNIFF_BYTES = 4096
-TEMP_PREFIX = ".upload-"
-TEMP_SUFFIX = ".part"
+log = logging.getLogger(__name__)
+
 STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
-CAPTIONS = "captions"  # the media folder's subfolder of caption files (<key>.vtt)
+__all__ = [
+    "CAPTIONS", "SNIFF_BYTES", "TEMP_PREFIX", "TEMP_SUFFIX", "Storage", "Upload", "UploadSpool",
+    "caption_name", "is_upload_temp", "new_key", "stored_files",
+]  # fmt: skip
 
 # ISO base media brands that are pictures or sound, not video.
 NOT_VIDEO_BRANDS = {
@@ -114,25 +126,16 @@ def sniff_image(head: bytes) -> str | None:
     return None
 
 
-# -- writing uploads into the media folder -----------------------------------------------------
+# -- the storage -------------------------------------------------------------------------------
 
 
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
-FULL_MESSAGE = (
-    "The disk that holds this site's media is full, so nothing was stored. Free some space "
-    "(or ask whoever runs this site to), then upload again."
-)
+def current() -> Storage:
+    """The storage ``AURA_MEDIA_STORAGE`` names (the media folder, or the bucket)."""
+    return storage.current()
 
 
-@contextlib.contextmanager
-def _space() -> Iterator[None]:
-    """A full disk (or quota) while writing media is StorageFull (507), not an OSError."""
-    try:
-        yield
-    except OSError as error:
-        if error.errno in DISK_FULL:
-            raise StorageFull(FULL_MESSAGE) from error
-        raise
+def is_remote() -> bool:
+    return current().kind != "local"
 
 
 def media_dir() -> str:
@@ -140,169 +143,136 @@ def media_dir() -> str:
 
 
 def media_path(key: str) -> str:
-    """The path of a stored file; keys are Aura's own random names, checked again here."""
+    """The path of a file in the media folder; keys are Aura's own random names, checked."""
     if not STORAGE_KEY.fullmatch(key or ""):
         raise NotFound("The video file is missing.")
     return os.path.join(media_dir(), key)
 
 
-def media_file(video: Video) -> MediaFile:
-    """What the streamer needs of a stored video: its path, type, validator and nginx URI."""
-    prefix = current_app.config["STREAM_OFFLOAD_PREFIX"].rstrip("/")
-    return MediaFile(
-        path=media_path(video.storage_key),
-        content_type=video.content_type,
-        etag=video.sha256[:32],
-        offload_path=f"{prefix}/{video.storage_key}",
-    )
-
-
-def new_key() -> str:
-    return secrets.token_hex(16)
-
-
 def caption_path(key: str) -> str:
-    """The path of a stored caption file (``captions/<key>.vtt`` in the media folder)."""
-    if not STORAGE_KEY.fullmatch(key or ""):
-        raise NotFound("The caption file is missing.")
-    return os.path.join(media_dir(), CAPTIONS, f"{key}.vtt")
+    """The path of a caption file in the media folder (``captions/<key>.vtt``)."""
+    return os.path.join(media_dir(), *caption_name(key).split("/"))
+
+
+def content_type_of(head: bytes) -> str | None:
+    """The type the first bytes show: a video, or a thumbnail's picture."""
+    return sniff_video(head) or sniff_image(head)
+
+
+def sniffer_for(name: str):
+    """How to name the type of a stored file being copied (a migration, a restore)."""
+    if name.startswith(CAPTIONS + "/"):
+        return lambda _head: "text/vtt; charset=utf-8"
+    return content_type_of
+
+
+def new_upload() -> Upload:
+    """Somewhere for an arriving file to go: kept with ``keep()``, dropped by ``close()``."""
+    return current().new_upload(content_type_of)
 
 
 def store_caption(text: str) -> str:
-    """Write a WebVTT file durably (temporary name, fsync, rename); returns its storage key."""
+    """Store a WebVTT file durably under a new key; returns the key."""
     key = new_key()
-    final = caption_path(key)
-    directory = os.path.dirname(final)
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
-    try:
-        with _space(), os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(temp, final)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    _fsync_dir(directory)
+    current().put_bytes(caption_name(key), text.encode("utf-8"), "text/vtt; charset=utf-8")
     return key
 
 
-def is_upload_temp(name: str) -> bool:
-    """Whether a file name is an upload still arriving (or abandoned): never a stored file."""
-    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
-
-
-def stored_files(directory: str) -> Iterator[tuple[str, int]]:
-    """Every stored file under the media folder as (relative path with "/", size), sorted.
-
-    Videos and thumbnails sit at the top by storage key; any subfolder (captions, later) is
-    walked too. Upload temp files and anything that is not a regular file are left out.
-    """
-    for root, folders, files in os.walk(directory):
-        folders.sort()
-        for name in sorted(files):
-            if is_upload_temp(name):
-                continue
-            path = os.path.join(root, name)
-            try:
-                info = os.lstat(path)
-            except FileNotFoundError:  # removed while we walked
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            relative = os.path.relpath(path, directory).replace(os.sep, "/")
-            yield relative, info.st_size
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class UploadSpool:
-    """One uploaded file being written into the media folder under a random temporary name.
-
-    It hashes and counts what is written and keeps the first bytes for sniffing. ``keep()``
-    makes it durable under its storage name; closing it without keeping removes it.
-    """
-
-    def __init__(self, directory: str) -> None:
-        os.makedirs(directory, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
-        self._file = os.fdopen(fd, "w+b")
-        self._sha256 = hashlib.sha256()
-        self.size = 0
-        self.head = b""
-        self.kept_path: str | None = None
-
-    def write(self, data: bytes) -> int:
-        if len(self.head) < SNIFF_BYTES:
-            self.head += bytes(data[: SNIFF_BYTES - len(self.head)])
-        self._sha256.update(data)
-        self.size += len(data)
-        with _space():
-            return self._file.write(data)
-
-    def read(self, size: int = -1) -> bytes:
-        return self._file.read(size)
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._file.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def flush(self) -> None:
-        with _space():
-            self._file.flush()
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    @property
-    def closed(self) -> bool:
-        return self._file.closed
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256.hexdigest()
-
-    def keep(self, key: str) -> str:
-        """Write the file to disk for good under ``key``: fsync, rename, fsync the folder."""
-        with _space():
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-        directory = os.path.dirname(self.path)
-        final = os.path.join(directory, key)
-        os.rename(self.path, final)
-        self.kept_path = final
-        _fsync_dir(directory)
-        return final
-
-    def close(self) -> None:
+def remove(*names: str) -> None:
+    """Delete stored files after the rows naming them are gone; a missing one is fine."""
+    store = current()
+    for name in names:
         try:
-            if not self._file.closed:
-                # Closing flushes what is buffered: on a full disk that fails, and the file
-                # goes anyway.
-                with contextlib.suppress(OSError):
-                    self._file.close()
-        finally:
-            if self.kept_path is None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path)
+            store.delete(name)
+        except Exception:
+            log.exception("could not remove media file %s", name)
 
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
+
+def remove_keys(*keys: str | None) -> None:
+    """Delete videos or thumbnails by storage key."""
+    remove(*(key for key in keys if key and STORAGE_KEY.fullmatch(key)))
+
+
+def remove_captions(*keys: str) -> None:
+    remove(*(caption_name(key) for key in keys))
+
+
+def read_duration(key: str) -> float | None:
+    """How long the stored video plays (None when its file does not say)."""
+    store = current()
+    if isinstance(store, LocalStorage):
+        return durations.read_duration(store.path(key))
+    try:
+        with store.open(storage.checked_name(key)) as fh:
+            return durations.read_duration_of(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:
+        log.warning("could not read the duration of %s", key, exc_info=True)
+        return None
+
+
+@dataclass(frozen=True)
+class SmallFile:
+    """A thumbnail or caption to send: a path in the media folder, or its bytes."""
+
+    path: str | None
+    data: bytes | None
+
+
+def small_file(name: str, limit: int) -> SmallFile:
+    """A stored thumbnail or caption, for Aura to send itself (never a redirect: they are
+    small, and the page's CSP stays 'self' for pictures and tracks). FileNotFoundError when
+    it is gone."""
+    store = current()
+    if isinstance(store, LocalStorage):
+        return SmallFile(store.path(name), None)
+    return SmallFile(None, store.read_bytes(storage.checked_name(name), limit))
+
+
+# -- streaming ---------------------------------------------------------------------------------
+
+
+def url_lifetime(grant_expires_at: datetime | None, now: datetime | None = None) -> int:
+    """Seconds a presigned URL lives: ``AURA_S3_URL_TTL``, never past the grant's expiry."""
+    seconds = float(current_app.config["S3_URL_TTL"])
+    if grant_expires_at is not None:
+        seconds = min(seconds, (grant_expires_at - (now or utcnow())).total_seconds())
+    return max(math.floor(seconds), 1)
+
+
+def media_file(video: Video, grant_expires_at: datetime | None = None) -> MediaFile:
+    """What the streamer needs of a stored video: its path and nginx URI in the media folder,
+    or, in a bucket, a presigned URL for it alone (living at most until the grant expires)
+    and the nginx URI that proxies that URL."""
+    key = storage.checked_name(video.storage_key)
+    store = current()
+    etag = video.sha256[:32]
+    if isinstance(store, LocalStorage):
+        prefix = current_app.config["STREAM_OFFLOAD_PREFIX"].rstrip("/")
+        return MediaFile(
+            path=store.path(key),
+            content_type=video.content_type,
+            etag=etag,
+            offload_path=f"{prefix}/{key}",
+        )
+    url = store.presigned_url(key, url_lifetime(grant_expires_at), video.content_type)
+    parts = urlsplit(url)
+    prefix = current_app.config["S3_OFFLOAD_PREFIX"].rstrip("/")
+    return MediaFile(
+        path=None,
+        content_type=video.content_type,
+        etag=etag,
+        offload_path=f"{prefix}{parts.path}?{parts.query}",
+        redirect_url=url,
+    )
+
+
+# -- moving media between storages -------------------------------------------------------------
+
+
+def migrate(to: str, echo=None):
+    """``aura media migrate --to``: see ``aura.services.storage.migration``."""
+    from aura.services.storage import migration
+
+    return migration.migrate(to, echo)

@@ -5,14 +5,13 @@
   rollups the dashboard reads are kept);
 - who was counted on which day, once trending no longer needs it, and past days' salts (so a
   visitor hash can never be recomputed);
-- upload temp files a crashed process left in the media folder (a live upload's temp file is
-  younger than a day: uploads are bounded by the request timeout).
+- upload temp files a crashed process left in the media folder, or its multipart uploads left
+  unfinished in the bucket (a live upload is younger than a day: uploads are bounded by the
+  request timeout).
 """
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ from flask import current_app
 from aura.extensions import db
 from aura.models import AuditEvent, DailyVisit, PasswordReset, View, VisitorSalt, utcnow
 from aura.services import grants, media, scores
+from aura.services.storage.local import LocalStorage
 
 STALE_UPLOAD_SECONDS = 24 * 3600
 
@@ -55,20 +55,8 @@ def purge_views(before: datetime) -> int:
 
 
 def purge_stale_uploads(directory: str, older_than: float = STALE_UPLOAD_SECONDS) -> int:
-    if not os.path.isdir(directory):
-        return 0
-    cutoff = time.time() - older_than
-    removed = 0
-    for entry in os.scandir(directory):
-        if not (entry.name.startswith(media.TEMP_PREFIX) and entry.is_file()):
-            continue
-        try:
-            if entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
+    """Upload temp files in a media folder older than ``older_than`` seconds, removed."""
+    return LocalStorage(directory).purge_stale_uploads(older_than)
 
 
 def purge(now: datetime | None = None) -> PurgeReport:
@@ -84,7 +72,7 @@ def purge(now: datetime | None = None) -> PurgeReport:
         audit_events=_delete(sa.delete(AuditEvent).where(AuditEvent.at < cutoff))
         if days > 0
         else 0,
-        upload_files=purge_stale_uploads(current_app.config["MEDIA_DIR"]),
+        upload_files=media.current().purge_stale_uploads(STALE_UPLOAD_SECONDS),
         reset_links=_delete(sa.delete(PasswordReset).where(PasswordReset.expires_at <= now)),
         visits=_delete(sa.delete(DailyVisit).where(DailyVisit.day < visits_until)),
     )

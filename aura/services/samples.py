@@ -1,4 +1,4 @@
-"""The demo site's sample videos (``aura/data/samples``), installed once into the media folder."""
+"""The demo site's sample videos (``aura/data/samples``), installed once into the media storage."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from aura.extensions import db
 from aura.models import Movie, Video
-from aura.services.media import UploadSpool, media_dir
+from aura.services import media
 from aura.services.videos import VideoDetails, create_video
 
 SAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "samples")
@@ -58,7 +58,7 @@ def _file_sha256(path: str) -> str:
 
 
 def install_samples(echo: Callable[[str], Any] = print) -> list[Video]:
-    """Copy the bundled sample videos into the media folder and link them to demo films.
+    """Copy the bundled sample videos into the media storage and link them to demo films.
 
     Idempotent (a sample already stored is left alone). The locked sample gets a random
     password, printed once. Commits.
@@ -80,7 +80,7 @@ def install_samples(echo: Callable[[str], Any] = print) -> list[Video]:
             .limit(1)
         ).first()
         password = secrets.token_urlsafe(9) if sample.locked else ""
-        spool = UploadSpool(media_dir())
+        spool = media.new_upload()
         try:
             with open(source, "rb") as fh:
                 shutil.copyfileobj(fh, spool, 1024 * 1024)

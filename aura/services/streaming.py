@@ -199,9 +199,13 @@ class FileSlice:
 
 @dataclass(frozen=True)
 class MediaFile:
-    """A stored file to serve: where it is, its type and its strong validator."""
+    """A stored file to serve: where it is, its type and its strong validator.
 
-    path: str
+    A file in a bucket has no path: ``redirect_url`` is a presigned URL for that one object,
+    and ``offload_path`` the nginx-internal URI that proxies it."""
+
+    path: str | None
     content_type: str
     etag: str
     offload_path: str | None = None  # the nginx-internal URI, when offloading
+    redirect_url: str | None = None  # a presigned URL, for media in a bucket

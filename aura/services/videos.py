@@ -1,15 +1,15 @@
 """Videos: the supervisor's uploads (the form's rules, creating, editing, deleting) and the
 video library viewers browse (sorted, filtered, searched, paged by keyset).
 
-A refused, failed or interrupted upload leaves neither a file nor a row: the file is made
-durable in the media folder (aura.services.media) before the row is inserted, and removed again
-if the insert fails. The name the browser sent is kept as text for the supervisor to read.
+A refused, failed or interrupted upload leaves neither a file nor a row: the file is kept in
+the storage (aura.services.media: the media folder or the bucket) before the row is inserted,
+and removed again if the insert fails. The name the browser sent is kept as text for the
+supervisor to read.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import uuid
 from collections.abc import Sequence
@@ -23,16 +23,9 @@ from werkzeug.security import generate_password_hash
 from aura.errors import Invalid, NotFound
 from aura.extensions import db
 from aura.models import Caption, Movie, Video
-from aura.services import audit, cursors, durations, grants, search, values, visibility
+from aura.services import audit, cursors, grants, media, search, values, visibility
 from aura.services.cursors import Page
-from aura.services.media import (
-    UploadSpool,
-    caption_path,
-    media_path,
-    new_key,
-    sniff_image,
-    sniff_video,
-)
+from aura.services.media import SmallFile, Upload, sniff_image, sniff_video
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +108,7 @@ def _check_details(details: VideoDetails, errors: dict[str, str]) -> dict[str, A
     return checked
 
 
-def _check_video_file(upload: UploadSpool | None, errors: dict[str, str]) -> str | None:
+def _check_video_file(upload: Upload | None, errors: dict[str, str]) -> str | None:
     if upload is None:
         errors["file"] = "Choose a video file to upload."
         return None
@@ -131,7 +124,7 @@ def _check_video_file(upload: UploadSpool | None, errors: dict[str, str]) -> str
     return content_type
 
 
-def _check_thumbnail(thumbnail: UploadSpool | None, errors: dict[str, str]) -> str | None:
+def _check_thumbnail(thumbnail: Upload | None, errors: dict[str, str]) -> str | None:
     if thumbnail is None or thumbnail.size == 0:
         return None
     if thumbnail.size > MAX_THUMBNAIL_BYTES:
@@ -143,30 +136,15 @@ def _check_thumbnail(thumbnail: UploadSpool | None, errors: dict[str, str]) -> s
     return content_type
 
 
-def remove_paths(*paths: str) -> None:
-    """Delete stored files after the rows naming them are gone; a missing one is fine."""
-    for path in paths:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            log.exception("could not remove media file %s", path)
-
-
-def _remove_files(*keys: str | None) -> None:
-    remove_paths(*(media_path(key) for key in keys if key))
-
-
 # -- the supervisor's operations ---------------------------------------------------------------
 
 
 def create_video(
     details: VideoDetails,
-    upload: UploadSpool | None,
+    upload: Upload | None,
     *,
     filename: str | None = None,
-    thumbnail: UploadSpool | None = None,
+    thumbnail: Upload | None = None,
     uploader_id: int | None = None,
     client_ip: str | None = None,
 ) -> Video:
@@ -191,14 +169,14 @@ def create_video(
         raise Invalid(fields=errors)
     assert upload is not None and content_type is not None
 
-    video_key = new_key()
-    thumbnail_key = new_key() if thumbnail_type else None
-    stored = upload.keep(video_key)
+    video_key = upload.key
+    thumbnail_key = thumbnail.key if thumbnail is not None and thumbnail_type else None
+    upload.keep()
     try:
         if thumbnail is not None and thumbnail_key:
-            thumbnail.keep(thumbnail_key)
+            thumbnail.keep()
         video = Video(
-            duration_seconds=durations.read_duration(stored),
+            duration_seconds=media.read_duration(video_key),
             id=uuid.uuid4(),
             storage_key=video_key,
             original_filename=clean_filename(filename),
@@ -222,7 +200,7 @@ def create_video(
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        _remove_files(video_key, thumbnail_key)
+        media.remove_keys(video_key, thumbnail_key)
         raise
     return video
 
@@ -231,7 +209,7 @@ def update_video(
     video_id: uuid.UUID,
     details: VideoDetails,
     *,
-    thumbnail: UploadSpool | None = None,
+    thumbnail: Upload | None = None,
     actor_id: int | None = None,
     client_ip: str | None = None,
 ) -> Video:
@@ -248,7 +226,7 @@ def update_video(
         raise Invalid(fields=errors)
 
     old_thumbnail = None
-    new_thumbnail = new_key() if thumbnail_type else None
+    new_thumbnail = thumbnail.key if thumbnail is not None and thumbnail_type else None
     changes = [name for name, value in checked.items() if getattr(video, name) != value]
     for name, value in checked.items():
         setattr(video, name, value)
@@ -269,7 +247,7 @@ def update_video(
         changes.append("password")
     try:
         if thumbnail is not None and new_thumbnail:
-            thumbnail.keep(new_thumbnail)
+            thumbnail.keep()
         audit.record(
             "video.edit",
             actor_id=actor_id,
@@ -280,10 +258,10 @@ def update_video(
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        _remove_files(new_thumbnail)
+        media.remove_keys(new_thumbnail)
         raise
     if old_thumbnail and old_thumbnail != video.thumbnail_key:
-        _remove_files(old_thumbnail)
+        media.remove_keys(old_thumbnail)
     return video
 
 
@@ -293,12 +271,9 @@ def delete_video(
     """Delete a video, its grants, progress, plays and captions, then its files. Commits."""
     video = get_video(video_id)
     keys = (video.storage_key, video.thumbnail_key)
-    caption_files = [
-        caption_path(key)
-        for key in db.session.scalars(
-            sa.select(Caption.storage_key).where(Caption.video_id == video.id)
-        )
-    ]
+    caption_keys = list(
+        db.session.scalars(sa.select(Caption.storage_key).where(Caption.video_id == video.id))
+    )
     audit.record(
         "video.delete",
         actor_id=actor_id,
@@ -309,8 +284,8 @@ def delete_video(
     db.session.execute(sa.delete(Caption).where(Caption.video_id == video.id))
     db.session.delete(video)
     db.session.commit()
-    _remove_files(*keys)
-    remove_paths(*caption_files)
+    media.remove_keys(*keys)
+    media.remove_captions(*caption_keys)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -350,7 +325,7 @@ def fill_durations(batch: int = 50) -> DurationsReport:
             break
         for video in found:
             try:
-                seconds = durations.read_duration(media_path(video.storage_key))
+                seconds = media.read_duration(video.storage_key)
             except NotFound:  # a storage key that is not Aura's: nothing to read
                 seconds = None
             video.duration_seconds = seconds
@@ -386,7 +361,7 @@ def film_choices(query: str, limit: int = 10) -> Sequence[Movie]:
 
 @dataclass(frozen=True)
 class StoredImage:
-    path: str
+    file: SmallFile
     content_type: str
     etag: str
 
@@ -396,7 +371,9 @@ def thumbnail(video_id: uuid.UUID, include_hidden: bool = False) -> StoredImage:
     if not video.thumbnail_key or not video.thumbnail_content_type:
         raise NotFound("This video has no thumbnail.")
     return StoredImage(
-        media_path(video.thumbnail_key), video.thumbnail_content_type, video.thumbnail_key
+        media.small_file(video.thumbnail_key, MAX_THUMBNAIL_BYTES + 1),
+        video.thumbnail_content_type,
+        video.thumbnail_key,
     )
 
 

@@ -124,7 +124,7 @@ def test_srt_becomes_webvtt_and_other_files_are_refused(db, media_dir):
     )
     caption = captions.add_caption(video.id, srt, "pt-br")
     assert (caption.language, caption.label) == ("pt-BR", "Portuguese")
-    with open(captions.caption_file(video.id, caption.id), encoding="utf-8") as fh:
+    with open(captions.caption_file(video.id, caption.id).file.path, encoding="utf-8") as fh:
         assert fh.read() == (
             "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nHi <i>there</i>\n\n"
             "00:00:03.000 --> 00:00:04.000\nBye\n"
@@ -163,7 +163,7 @@ def test_captions_are_for_supervisors_and_served_under_the_videos_grant(client, 
 
 def test_deleting_a_video_deletes_its_caption_files(client, db, media_dir):
     video = store_video()
-    path = captions.caption_file(video.id, captions.add_caption(video.id, VTT, "en").id)
+    path = captions.caption_file(video.id, captions.add_caption(video.id, VTT, "en").id).file.path
     login_as(client, make_supervisor())
     assert client.post(f"/supervisor/videos/{video.id}/delete").status_code == 303
     assert not os.path.exists(path)

@@ -7,6 +7,10 @@ worker for the whole stream, and a few slow viewers could starve the site).
 
 With ``AURA_STREAM_OFFLOAD=x-accel`` the body is left to nginx: Aura answers with an
 ``X-Accel-Redirect`` to an ``internal`` location and nginx does ranges with sendfile.
+
+Media in an S3 bucket is never sent by Aura: the browser is redirected (307) to a presigned URL
+for that one object, short-lived, and the bucket answers the ranges; with x-accel, nginx
+proxies the same presigned request to the bucket instead, so the browser only sees this site.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def file_response(environ: Mapping, headers: Mapping[str, str], media: MediaFile
     sent the window and closes it (also when the client goes away mid-stream).
     """
     method = environ["REQUEST_METHOD"]
+    assert media.path is not None
     file = open(media.path, "rb")  # noqa: SIM115 - handed to the server, which closes it
     try:
         stat = os.fstat(file.fileno())
@@ -72,12 +77,24 @@ def offload_response(media: MediaFile) -> Response:
     return response
 
 
+def redirect_response(media: MediaFile) -> Response:
+    """Send the browser to the presigned URL (307: a HEAD stays a HEAD). Never cached: the
+    URL dies in minutes, and the next request must pass the grant check again."""
+    response = Response(b"", status=307)
+    response.headers["Location"] = media.redirect_url or ""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def respond(environ: Mapping, headers: Mapping[str, str], media: MediaFile) -> Response:
     """The answer to an authorised GET or HEAD of ``media``, as ``AURA_STREAM_OFFLOAD`` says:
-    the bytes from Aura, or an ``X-Accel-Redirect`` for nginx to send them.
+    the bytes from Aura (or a redirect to the bucket), or an ``X-Accel-Redirect`` for nginx.
     """
     if current_app.config["STREAM_OFFLOAD"] == "x-accel":
         return offload_response(media)
+    if media.path is None:
+        return redirect_response(media)
     try:
         return file_response(environ, headers, media)
     except FileNotFoundError:

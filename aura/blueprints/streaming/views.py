@@ -8,6 +8,7 @@ access is ever put in a URL, so a copied stream address opens nothing.
 
 from __future__ import annotations
 
+import io
 import uuid
 
 from flask import Blueprint, Response, request, send_file, session, url_for
@@ -153,8 +154,9 @@ def unlock_video(video_id: uuid.UUID) -> Response:
 def stream_video(video_id: uuid.UUID) -> Response:
     visitor = current_visitor(browser=True)
     video, grant = grants.authorize(video_id, _token(video_id), visitor)
-    response = respond(request.environ, request.headers, media.media_file(video))
-    if request.method == "GET" and response.status_code in (200, 206):
+    response = respond(request.environ, request.headers, media.media_file(video, grant.expires_at))
+    # A redirect to the bucket counts as the play: the bytes no longer pass through Aura.
+    if request.method == "GET" and response.status_code in (200, 206, 307):
         grants.count_play(grant, video, visitor)
     return response
 
@@ -171,13 +173,26 @@ def save_progress(video_id: uuid.UUID) -> Response:
     return Response(status=204)
 
 
+def _send_small(file: media.SmallFile, mimetype: str, etag: str, max_age: int) -> Response:
+    """A thumbnail or caption: from the media folder, or the bytes read from the bucket."""
+    if file.path is not None:
+        return send_file(file.path, mimetype=mimetype, conditional=True, etag=etag, max_age=max_age)
+    return send_file(
+        io.BytesIO(file.data or b""),
+        mimetype=mimetype,
+        conditional=True,
+        etag=etag,
+        max_age=max_age,
+    )
+
+
 @bp.get("/watch/<uuid:video_id>/captions/<id:caption_id>.vtt")
 def show_captions(video_id: uuid.UUID, caption_id: int) -> Response:
     """A caption file, under the same grant as the video it belongs to."""
     grants.authorize(video_id, _token(video_id), current_visitor(browser=True))
-    path = captions.caption_file(video_id, caption_id)
     try:
-        response = send_file(path, mimetype="text/vtt", conditional=True, max_age=0)
+        caption = captions.caption_file(video_id, caption_id)
+        response = _send_small(caption.file, "text/vtt", caption.etag, max_age=0)
     except FileNotFoundError:
         raise NotFound("This caption file is missing.") from None
     response.headers["Content-Type"] = "text/vtt; charset=utf-8"
@@ -190,11 +205,9 @@ def show_captions(video_id: uuid.UUID, caption_id: int) -> Response:
 
 @bp.get("/watch/<uuid:video_id>/thumbnail")
 def show_thumbnail(video_id: uuid.UUID) -> Response:
-    image = videos.thumbnail(video_id, include_hidden=current_visitor().sees_hidden)
     try:
-        response = send_file(
-            image.path, mimetype=image.content_type, conditional=True, etag=image.etag, max_age=3600
-        )
+        image = videos.thumbnail(video_id, include_hidden=current_visitor().sees_hidden)
+        response = _send_small(image.file, image.content_type, image.etag, max_age=3600)
     except FileNotFoundError:
         raise NotFound("This video's thumbnail is missing.") from None
     response.cache_control.private = True

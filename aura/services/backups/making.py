@@ -1,9 +1,13 @@
-"""Making a backup: the media folder, one consistent database copy, the manifest, the rename.
+"""Making a backup: the media, one consistent database copy, the manifest, the rename.
 
-The media folder is walked before and after the database is copied. A stored file is on disk
-before its row is committed, and its row is deleted before the file, so every video the
-database copy knows is in the second walk at the latest (unless it was uploaded and deleted
-again while the database was being copied).
+The media (the folder, or the bucket's objects) is listed before and after the database is
+copied. A stored file is kept before its row is committed, and its row is deleted before the
+file, so every video the database copy knows is in the second listing at the latest (unless it
+was uploaded and deleted again while the database was being copied).
+
+Media in a bucket is downloaded into the backup, hashed on the way into the manifest. An
+object an earlier backup holds under the same name and size is hard-linked instead: Aura
+writes a name once and never rewrites it with other bytes, so bytes are not fetched twice.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from aura.services import audit, media
 from aura.services.backups import archive, kinds, retention
 from aura.services.backups.archive import FileEntry, Manifest
 from aura.services.backups.progress import Meter, ProgressCallback
+from aura.services.storage import Storage
+from aura.services.storage.local import LocalStorage
 
 log = logging.getLogger(__name__)
 
@@ -66,33 +72,64 @@ def record_event(
 
 
 class MediaCopier:
-    """Copies the media folder into a backup, hard-linking what an earlier backup holds."""
+    """Copies the media into a backup, hard-linking what an earlier backup holds."""
 
     def __init__(
         self,
-        source: str,
+        storage: Storage,
         work: str,
         earlier: dict[str, tuple[str, int]],
         progress: ProgressCallback | None,
+        earlier_names: dict[str, tuple[str, int, str]] | None = None,
     ) -> None:
-        self.source, self.work, self.earlier, self.progress = source, work, earlier, progress
+        self.storage, self.work, self.earlier, self.progress = storage, work, earlier, progress
+        self.source = storage.directory if isinstance(storage, LocalStorage) else None
+        self.earlier_names = earlier_names or {}
         self.sizes = {size for _path, size in earlier.values()}
         self.entries: dict[str, FileEntry] = {}
         self.copied = self.copied_bytes = self.linked = self.linked_bytes = 0
 
+    def _listing(self) -> list[tuple[str, int]]:
+        if self.source is None:
+            return list(self.storage.stored())
+        if not os.path.isdir(self.source):
+            return []
+        return list(media.stored_files(self.source))
+
     def run(self) -> None:
         """Copy every stored file not copied yet (a second run picks up new arrivals)."""
-        if not os.path.isdir(self.source):
-            return
-        pending = [(p, s) for p, s in media.stored_files(self.source) if p not in self.entries]
+        pending = [(p, s) for p, s in self._listing() if p not in self.entries]
         if not pending:
             return
         meter = Meter(self.progress, "media", len(pending), sum(s for _p, s in pending))
+        store = self._store if self.source is not None else self._download
         for relative, size in pending:
             # A file deleted since the walk is left out: its row was deleted first.
             with contextlib.suppress(FileNotFoundError):
-                self.entries[relative] = self._store(relative, size, meter.step)
+                self.entries[relative] = store(relative, size, meter.step)
             meter.file_done()
+
+    def _download(self, name: str, size: int, step) -> FileEntry:
+        target = os.path.join(self.work, archive.MEDIA, *name.split("/"))
+        found = self.earlier_names.get(name)
+        linkable = found is not None and found[1] == size and _size(found[0]) == size
+        if found is not None and linkable and archive.try_link(found[0], target):
+            self.linked, self.linked_bytes = self.linked + 1, self.linked_bytes + size
+            if step:
+                step(size)
+            return FileEntry(f"{archive.MEDIA}/{name}", size, found[2])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            with open(target, "xb") as fh:
+                sha256, size = self.storage.copy_to_file(name, fh, step)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+            raise
+        self.copied, self.copied_bytes = self.copied + 1, self.copied_bytes + size
+        return FileEntry(f"{archive.MEDIA}/{name}", size, sha256)
 
     def _store(self, relative: str, size: int, step) -> FileEntry:
         source = os.path.join(self.source, *relative.split("/"))
@@ -126,6 +163,17 @@ def earlier_media(dest: str) -> dict[str, tuple[str, int]]:
     return found
 
 
+def earlier_media_names(dest: str) -> dict[str, tuple[str, int, str]]:
+    """media name -> (path, size, sha256) in the newest finished backup holding it."""
+    found: dict[str, tuple[str, int, str]] = {}
+    prefix = archive.MEDIA + "/"
+    for name, manifest in reversed(archive.complete_backups(dest)):  # newest first
+        for entry in manifest.media:
+            path = os.path.join(dest, name, *entry.path.split("/"))
+            found.setdefault(entry.path[len(prefix) :], (path, entry.size, entry.sha256))
+    return found
+
+
 def create(
     dest: str | None = None,
     *,
@@ -145,8 +193,9 @@ def create(
     backup is running in ``dest``, BackupFailed if the database cannot be copied.
     """
     dest = os.path.abspath(dest or current_app.config["BACKUP_DIR"])
+    storage = media.current()
     media_root = current_app.config["MEDIA_DIR"]
-    if kinds.inside(dest, media_root):
+    if storage.kind == "local" and kinds.inside(dest, media_root):
         raise Invalid(f"The backup folder {dest} is inside the media folder {media_root}.")
     url = kinds.live_url()
     kind = kinds.KINDS[kinds.kind_name(url)]
@@ -160,7 +209,13 @@ def create(
         work = os.path.join(dest, archive.INCOMPLETE + name)
         os.mkdir(work)
         try:
-            copier = MediaCopier(media_root, work, earlier_media(dest), progress)
+            copier = MediaCopier(
+                storage,
+                work,
+                earlier_media(dest),
+                progress,
+                earlier_media_names(dest) if storage.kind != "local" else None,
+            )
             copier.run()
             database_file = f"{archive.DATABASE}/{kind.DUMP_FILE}"
             os.mkdir(os.path.join(work, archive.DATABASE))

@@ -4,6 +4,11 @@ have worked. Anything refused or failed before the swap leaves the live site as 
 
 The backup's database is brought to this code's newest migration *before* the swap, so the
 site never starts on an old schema, and a migration that fails changes nothing live.
+
+With media in a bucket, the backup's files are put back into the bucket before the swap (each
+checked against its sha256; one already there with the same sha256 is left alone), and the
+objects the restored backup does not hold are deleted after it. A restore that fails before
+the swap deletes what it added.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from aura.models import utcnow
+from aura.services import media
 from aura.services.backups import archive, kinds
 from aura.services.backups.archive import Manifest
 from aura.services.backups.checking import VerifyReport, check_files, record
 from aura.services.backups.errors import BackupRefused
 from aura.services.backups.making import record_event
 from aura.services.backups.progress import Meter, ProgressCallback
+from aura.services.storage import Storage, is_name
+from aura.services.storage.local import LocalStorage
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,14 @@ def restore(
     refuse_incompatible(manifest, live_kind, convert)
     converted = manifest.database_kind != live_kind
     media_root = current_app.config["MEDIA_DIR"]
+    storage = media.current()
+    remote = not isinstance(storage, LocalStorage)
     stamp = utcnow().strftime(archive.STAMP)
     dump_path = os.path.join(src, *manifest.database_file.split("/"))
     kinds.release_live_connections()
     staged = staged_media = None
+    added: list[str] = []
+    media_aside = None
     try:
         try:
             if converted:
@@ -99,23 +111,30 @@ def restore(
             raise
         record(src, _passed(src, manifest))
         kinds.migrate_to_head(staged.url)
-        staged_media = stage_media(src, manifest, media_root, stamp, progress)
-        swapped = live.swap(staged, url, stamp)
-        try:
-            media_aside = swap_media(staged_media, media_root, stamp)
-        except BaseException:
-            swapped.undo()
-            raise
+        if remote:
+            put_back_media(storage, src, manifest, progress, added)
+            swapped = live.swap(staged, url, stamp)
+        else:
+            staged_media = stage_media(src, manifest, media_root, stamp, progress)
+            swapped = live.swap(staged, url, stamp)
+            try:
+                media_aside = swap_media(staged_media, media_root, stamp)
+            except BaseException:
+                swapped.undo()
+                raise
     except BaseException:
         if staged is not None:
             staged.discard()
         if staged_media is not None:
             shutil.rmtree(staged_media, ignore_errors=True)
+        media.remove(*added)
         raise
     kinds.release_live_connections()
     swapped.finish()
     if media_aside:
         shutil.rmtree(media_aside, ignore_errors=True)
+    if remote:
+        remove_unknown_media(storage, manifest)
     result = RestoreResult(
         name=name,
         created_at=manifest.created_at,
@@ -178,6 +197,43 @@ def stage_media(
         shutil.rmtree(staged, ignore_errors=True)
         raise
     return staged
+
+
+def _media_name(entry_path: str) -> str:
+    return entry_path.split("/", 1)[1]
+
+
+def put_back_media(
+    storage: Storage,
+    src: str,
+    manifest: Manifest,
+    progress: ProgressCallback | None,
+    added: list[str],
+) -> None:
+    """Upload the backup's media into the bucket, checking each sha256; ``added`` collects the
+    names put there (for the caller to delete if the restore fails)."""
+    entries = [entry for entry in manifest.media if is_name(_media_name(entry.path))]
+    meter = Meter(progress, "media", len(entries), sum(entry.size for entry in entries))
+    for entry in entries:
+        name = _media_name(entry.path)
+        if storage.size(name) == entry.size and storage.sha256(name)[0] == entry.sha256:
+            meter.step(entry.size)
+            meter.file_done()
+            continue
+        with open(os.path.join(src, *entry.path.split("/")), "rb") as fh:
+            sha256, _size = storage.write_from(name, fh, meter.step, media.sniffer_for(name))
+        added.append(name)
+        if sha256 != entry.sha256:
+            raise BackupRefused(f"Backup {manifest.name} changed while being restored.")
+        meter.file_done()
+
+
+def remove_unknown_media(storage: Storage, manifest: Manifest) -> int:
+    """Delete the bucket's objects the restored backup does not hold (the replaced media)."""
+    wanted = {_media_name(entry.path) for entry in manifest.media}
+    unknown = [name for name, _size in storage.stored() if name not in wanted]
+    media.remove(*unknown)
+    return len(unknown)
 
 
 def swap_media(staged: str, media_root: str, stamp: str) -> str | None:

@@ -360,6 +360,27 @@
       }).catch(function () { /* the next report tries again */ });
     }
 
+    // A network failure mid-film (a presigned link to the bucket lives minutes, or the
+    // connection dropped): ask the stream URL again, which checks the grant and gives a fresh
+    // link, and carry on from the same second. At most three tries a minute.
+    var retries = [];
+    video.addEventListener("error", function () {
+      var error = video.error;
+      if (!error || error.code !== 2 || !(video.currentTime > 0)) return;
+      var now = Date.now();
+      retries = retries.filter(function (at) { return now - at < 60000; });
+      if (retries.length >= 3) return;
+      retries.push(now);
+      var at = video.currentTime;
+      var playing = !video.paused;
+      video.addEventListener("loadedmetadata", function once() {
+        video.removeEventListener("loadedmetadata", once);
+        video.currentTime = at;
+        if (playing) video.play().catch(function () { /* the viewer presses play */ });
+      });
+      video.load();
+    });
+
     video.addEventListener("timeupdate", function () { if (!video.paused) report(false); });
     video.addEventListener("pause", function () { report(true); });
     video.addEventListener("ended", function () { report(true); });
