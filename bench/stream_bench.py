@@ -432,7 +432,9 @@ def upload(base_url: str, size: int) -> tuple[int, float]:
         "Content-Type: video/mp4\r\n\r\n"
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    magic = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+    # An MP4 head Aura's content check accepts: ftyp, then one "free" box holding the rest.
+    ftyp = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+    magic = ftyp + (size - len(ftyp)).to_bytes(4, "big") + b"free"
     block = bytes(MIB)
     host, port = base_url.split("//", 1)[1].split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=600)
