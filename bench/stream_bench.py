@@ -125,12 +125,12 @@ def serve(args: argparse.Namespace) -> None:
     if args.werkzeug_206:
         from flask import send_file
 
-        from aura.services import streaming
+        from aura.blueprints.streaming import responses
 
         def werkzeug_file_response(environ, headers, media):
             return send_file(media.path, mimetype=media.content_type, conditional=True)
 
-        streaming.file_response = werkzeug_file_response
+        responses.file_response = werkzeug_file_response
     waitress_serve(
         app,
         host="127.0.0.1",
