@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3, help="wrk rounds of the home figures")
     parser.add_argument("--sections", default="1,2,3", help="which comparisons, e.g. 3 or 2,3")
     args = parser.parse_args()
     sections = {int(part) for part in args.sections.split(",")}
@@ -320,28 +321,40 @@ def anonymous_cookie(app) -> str:
 
 
 def home_rate(big, args) -> None:
+    """Each kind of request in turn, ``args.rounds`` times, so all of them see the same load;
+    each ratio is the median of the rounds' ratios to that round's hello world."""
     signed_in, anonymous = signed_in_cookie(big), anonymous_cookie(big)
     server, base = serve(big)
+    kinds = {"anonymous": anonymous, "signed in": signed_in, "first visit": None}
+    rounds: list[dict[str, float]] = []
     try:
-        rates = {
-            "hello": wrk(f"{base}/bench/hello", args.seconds),
-            "anonymous": wrk(f"{base}/", args.seconds, anonymous),
-            "signed in": wrk(f"{base}/", args.seconds, signed_in),
-            "first visit": wrk(f"{base}/", args.seconds),
-        }
-        rates["hello"] = (rates["hello"] + wrk(f"{base}/bench/hello", args.seconds)) / 2
+        for _ in range(args.rounds):
+            hello = wrk(f"{base}/bench/hello", args.seconds)
+            if hello is None:
+                break
+            rates = {name: wrk(f"{base}/", args.seconds, cookie) for name, cookie in kinds.items()}
+            rounds.append({"hello": hello, **rates})
     finally:
         time.sleep(1)  # let waitress finish what wrk left queued before closing
         logging.getLogger("waitress").setLevel(logging.CRITICAL)
         server.close()
-    print("3. home fragment vs hello world, same waitress (4 threads), wrk -t2 -c16")
-    if rates["hello"] is None:
+    print(
+        f"3. home fragment vs hello world, same waitress (4 threads), wrk -t2 -c16, "
+        f"{args.rounds} rounds of {args.seconds} s each"
+    )
+    if not rounds:
         print("   wrk not found: install it with `apt-get install wrk`")
         return
-    hello = rates.pop("hello")
-    print(f"   hello world       {hello:8.1f} req/s (before and after the others)")
-    for name, rate in rates.items():
-        print(f"   home, {name:<11} {rate:8.1f} req/s   ratio {rate / hello:5.3f}")
+    hellos = [one["hello"] for one in rounds]
+    print(f"   hello world       {statistics.median(hellos):8.1f} req/s (median of the rounds)")
+    for name in kinds:
+        rate = statistics.median(one[name] for one in rounds)
+        ratios = [one[name] / one["hello"] for one in rounds]
+        each = " ".join(f"{ratio:.3f}" for ratio in ratios)
+        print(
+            f"   home, {name:<11} {rate:8.1f} req/s   ratio {statistics.median(ratios):5.3f}"
+            f"   (rounds: {each})"
+        )
     print(
         "   (anonymous: a browser with the cookie its first page set; first visit: no cookie,"
         " so every request makes a session)"

@@ -4,6 +4,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
 from aura.models import User, View
@@ -198,6 +199,25 @@ def test_home_shows_each_row_and_the_genres(client, db):
     # The rendered rows are kept for a minute at most; the hourly refresh renews them at once.
     scores.recompute_trending()
     assert "Trending now" in client.get("/").get_data(as_text=True)
+
+
+def test_home_rows_carry_each_visitors_token_and_page_and_keep_titles_inert(client, db, hx):
+    # Text that looks like the stand-ins the cached rows are cut at is only text.
+    make_movie("<aura:csrf> {0} <aura:card:1>", popular_score=9)
+    make_movie("Stagecoach", popular_score=3)
+    page = client.get("/", headers=hx).get_data(as_text=True)
+    assert "&lt;aura:csrf&gt; {0} &lt;aura:card:1&gt;" in page
+    assert "<aura:" not in page
+    # Every card's watchlist form holds this visitor's own token and sends them back here.
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    assert len(tokens) == 1 and tokens.pop().startswith(
+        URLSafeTimedSerializer(client.application.secret_key, "wtf-csrf-token").dumps(raw)[:40]
+    )
+    assert set(re.findall(r'name="next" value="([^"]+)"', page)) == {"/"}
+    other = client.application.test_client().get("/", headers=hx).get_data(as_text=True)
+    assert re.findall(r'name="csrf_token" value="([^"]+)"', other)[0] not in page
 
 
 def test_a_cursor_from_another_row_is_refused(client, db):

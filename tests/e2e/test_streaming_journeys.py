@@ -64,7 +64,8 @@ def test_supervisor_uploads_and_a_viewer_plays_and_seeks(
     # The supervisor uploads, watching the progress bar (upload slowed down so it shows).
     sign_in(page, boss.email)
     page.get_by_role("link", name="Supervisor").click()
-    page.get_by_role("link", name="Videos", exact=True).last.click()
+    portal = page.get_by_role("navigation", name="Supervisor")
+    portal.get_by_role("link", name="Videos", exact=True).click()
     page.get_by_role("link", name="Upload a video").click()
     expect(page.locator(".upload-progress-wrap")).to_be_hidden()
     page.set_input_files("input[name=file]", str(upload_file))
