@@ -2,7 +2,8 @@
 
 nginx runs as a child process in the foreground with everything (pid, logs, temp files) in a
 temporary folder and the shipped site config changed only where a deployment would change it:
-the listen address, the upstream port, the media folder and the log path.
+the listen address, the upstream port, the media folder and the log path; for media in a
+bucket, its commented-out /_s3_media/ location switched on with the test S3 server's endpoint.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from aura.models import Video
+from aura.services import media
 from tests.conftest import need_service
 from tests.e2e.conftest import LiveServer
 from tests.factories import (
@@ -31,7 +34,9 @@ from tests.factories import (
     make_supervisor,
     sample_bytes,
     store_video,
+    stretched_sample,
 )
+from tests.fixtures.s3 import WatchedDoor, store_s3_video
 
 SITE_CONFIG = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "nginx.conf"
 
@@ -64,12 +69,40 @@ def self_signed(prefix: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+S3_BLOCK = re.compile(r"^    # (location /_s3_media/ \{\n.*?)^    # \}\n", re.MULTILINE | re.DOTALL)
+
+
+def with_s3_location(text: str, endpoint: str, host: str) -> str:
+    """The site config with its commented-out bucket location switched on, as the comment above
+    it says: uncommented, and the endpoint put in the lines marked "endpoint". ``endpoint`` is
+    where nginx connects, ``host`` the bucket's host that presigned URLs are signed for."""
+    block = S3_BLOCK.search(text)
+    assert block, "docs/deploy/nginx.conf no longer has the commented-out /_s3_media/ location"
+    lines = [re.sub(r"^    # ?", "    ", line) for line in block.group(0).splitlines(True)]
+    location = "".join(lines)
+    replacements = [
+        (r"proxy_pass https://s3\.example\.org/;", f"proxy_pass {endpoint.rstrip('/')}/;"),
+        (r"proxy_set_header Host s3\.example\.org;", f"proxy_set_header Host {host};"),
+    ]
+    for pattern, value in replacements:
+        location, count = re.subn(pattern, value, location)
+        assert count == 1, f"the /_s3_media/ location no longer has {pattern!r}"
+    return text[: block.start()] + location + text[block.end() :]
+
+
 def site_config(
-    ports: tuple[int, int], upstream_port: int, media_dir: str, logs: Path, tls: tuple[Path, Path]
+    ports: tuple[int, int],
+    upstream_port: int,
+    media_dir: str,
+    logs: Path,
+    tls: tuple[Path, Path],
+    s3: tuple[str, str] | None = None,
 ) -> str:
     http_port, port = ports
     cert, key = tls
     text = SITE_CONFIG.read_text()
+    if s3 is not None:
+        text = with_s3_location(text, *s3)
     replacements = [
         (r"listen 80;", f"listen 127.0.0.1:{http_port};"),
         (r"listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;"),
@@ -116,13 +149,20 @@ http {{
 
 
 class Nginx:
-    def __init__(self, binary: str, prefix: Path, upstream_port: int, media_dir: str) -> None:
+    def __init__(
+        self,
+        binary: str,
+        prefix: Path,
+        upstream_port: int,
+        media_dir: str,
+        s3: tuple[str, str] | None = None,
+    ) -> None:
         self.port, self.http_port = free_port(), free_port()
         self.prefix = prefix
         self.cert, key = self_signed(prefix)
         (prefix / "aura.conf").write_text(
             site_config(
-                (self.http_port, self.port), upstream_port, media_dir, prefix, (self.cert, key)
+                (self.http_port, self.port), upstream_port, media_dir, prefix, (self.cert, key), s3
             )
         )
         (prefix / "nginx.conf").write_text(main_config(prefix))
@@ -183,6 +223,27 @@ def nginx(app, aura_server, tmp_path_factory) -> Iterator[Nginx]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def s3_nginx(app, aura_server, s3_server, s3_door, tmp_path_factory) -> Iterator[Nginx]:
+    """The same site with its bucket location switched on: nginx reaches the S3 server through
+    a door that records what it is asked and checks signatures the way S3 does."""
+    binary = nginx_binary()
+    if binary is None:
+        need_service("nginx is not installed (apt-get install nginx-light)")
+    os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
+    upstream_port = int(aura_server.url.rsplit(":", 1)[1])
+    signed_host = urlsplit(s3_server).netloc  # what Aura's presigned URLs are signed for
+    server = Nginx(
+        binary,
+        tmp_path_factory.mktemp("nginx-s3"),
+        upstream_port,
+        app.config["MEDIA_DIR"],
+        s3=(s3_door.url, signed_host),
+    )
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def offload(app, monkeypatch):
     monkeypatch.setitem(app.config, "STREAM_OFFLOAD", "x-accel")
@@ -210,7 +271,7 @@ def test_seeking_through_nginx_with_x_accel(nginx, offload, db, media_dir):
     assert probe.content == data[:2]
     assert probe.headers["Content-Type"] == "video/mp4"
     assert probe.headers["X-Content-Type-Options"] == "nosniff"
-    assert "private" in probe.headers["Cache-Control"]
+    assert probe.headers["Cache-Control"] == "private, no-cache"  # Aura's, once
     assert "X-Accel-Redirect" not in probe.headers
 
     # A player seeking: the middle, then the end, then back to the start.
@@ -308,3 +369,100 @@ def test_https_serves_aura_with_its_headers(nginx, db):
     assert response.status_code == 200 and response.json()["database"] == "ok"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Request-Id"]
+
+
+# -- media in a bucket, offloaded to nginx --------------------------------------------------------
+
+
+def test_seeking_a_bucket_video_through_nginx_with_x_accel(
+    s3_nginx, s3_door: WatchedDoor, s3_server, offload, db, s3_media
+):
+    data = stretched_sample(300 * 1024)  # several of the test server's 64 KiB parts
+    video = store_s3_video(data, title="From the bucket")
+    session = viewer(s3_nginx, video)
+    assert session.cookies, "the player page gave the viewer no session cookie"
+    session.headers["Authorization"] = "Basic dmlld2VyOnNlY3JldA=="
+    session.headers["Referer"] = f"{s3_nginx.url}/watch/{video.id}"
+    url = f"{s3_nginx.url}/stream/{video.id}"
+    s3_door.requests.clear()
+    size, middle = len(data), len(data) // 2
+
+    probe = session.get(url, headers={"Range": "bytes=0-1"}, timeout=30)
+    assert probe.status_code == 206, s3_nginx.errors()
+    assert probe.content == data[:2]
+    assert probe.headers["Content-Range"] == f"bytes 0-1/{size}"
+    assert probe.headers["Content-Type"] == "video/mp4"
+    assert probe.headers["X-Content-Type-Options"] == "nosniff"
+    assert probe.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert probe.headers["Referrer-Policy"] == "same-origin"
+    assert probe.headers["Cache-Control"] == "private, no-cache"  # Aura's, once
+    # What the bucket says about itself (the test server's names and S3's) stays in nginx.
+    for leak in ("X-Accel-Redirect", "Access-Control-Allow-Origin", "x-amzn-requestid"):
+        assert leak not in probe.headers, leak
+    assert not [name for name in probe.headers if name.lower().startswith("x-amz")]
+    # nginx keeps Aura's own cookie across the redirect; nothing the bucket would set.
+    assert probe.headers.get("Set-Cookie", "aura_session=").startswith("aura_session=")
+
+    seek = session.get(url, headers={"Range": f"bytes={middle}-{middle + 9999}"}, timeout=30)
+    assert seek.status_code == 206
+    assert seek.headers["Content-Range"] == f"bytes {middle}-{middle + 9999}/{size}"
+    assert seek.content == data[middle : middle + 10_000]
+    end = session.get(url, headers={"Range": f"bytes={size - 1000}-"}, timeout=30)
+    assert end.status_code == 206
+    assert end.headers["Content-Range"] == f"bytes {size - 1000}-{size - 1}/{size}"
+    assert end.content == data[-1000:]
+    suffix = session.get(url, headers={"Range": "bytes=-100"}, timeout=30)
+    assert suffix.status_code == 206
+    assert suffix.headers["Content-Range"] == f"bytes {size - 100}-{size - 1}/{size}"
+    assert suffix.content == data[-100:]
+    whole = session.get(url, timeout=30)
+    assert whole.status_code == 200 and whole.content == data
+    head = session.head(url, timeout=30)
+    assert head.status_code == 200, s3_nginx.errors()
+    assert head.headers["Content-Length"] == str(size) and not head.content
+    beyond = session.get(url, headers={"Range": f"bytes={size}-"}, timeout=30)
+    assert beyond.status_code == 416 and data[:8] not in beyond.content
+    etag = whole.headers["ETag"]
+    assert session.get(url, headers={"If-None-Match": etag}, timeout=30).status_code == 304
+
+    # What reached the bucket: signed requests S3 accepts, the viewer's ranges, and nothing of
+    # the viewer's identity (cookies, credentials, address, the page they came from).
+    asked = s3_door.requests
+    assert len(asked) == 8
+    assert all(request.signed for request in asked), [r.target for r in asked if not r.signed]
+    assert all(r.target.startswith(f"/{s3_media.name}/{video.storage_key}?") for r in asked)
+    assert [r.headers.get("range") for r in asked[:4]] == [
+        "bytes=0-1",
+        f"bytes={middle}-{middle + 9999}",
+        f"bytes={size - 1000}-",
+        "bytes=-100",
+    ]
+    for request in asked:
+        assert request.headers["host"] == urlsplit(s3_server).netloc
+        for private in ("cookie", "authorization", "x-forwarded-for", "referer"):
+            assert private not in request.headers, (private, request.headers)
+
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Video.view_count).where(Video.id == video.id)) == 1
+
+
+def test_nginx_asks_the_bucket_nothing_without_a_grant(
+    s3_nginx, s3_door: WatchedDoor, offload, db, s3_media
+):
+    video = store_s3_video(title="Guarded in the bucket")
+    s3_door.requests.clear()
+    refused = requests.get(
+        f"{s3_nginx.url}/stream/{video.id}", timeout=30, verify=str(s3_nginx.cert)
+    )
+    assert refused.status_code == 403
+    assert b"ftyp" not in refused.content
+    # Even with a valid presigned query, the bucket location answers only X-Accel-Redirect.
+    signed = urlsplit(media.media_file(video).redirect_url)
+    direct = requests.get(
+        f"{s3_nginx.url}/_s3_media{signed.path}?{signed.query}",
+        timeout=30,
+        verify=str(s3_nginx.cert),
+    )
+    assert direct.status_code == 404
+    assert b"ftyp" not in direct.content
+    assert s3_door.requests == []

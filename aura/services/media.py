@@ -241,10 +241,12 @@ def url_lifetime(grant_expires_at: datetime | None, now: datetime | None = None)
     return max(math.floor(seconds), 1)
 
 
-def media_file(video: Video, grant_expires_at: datetime | None = None) -> MediaFile:
+def media_file(
+    video: Video, grant_expires_at: datetime | None = None, method: str = "GET"
+) -> MediaFile:
     """What the streamer needs of a stored video: its path and nginx URI in the media folder,
-    or, in a bucket, a presigned URL for it alone (living at most until the grant expires)
-    and the nginx URI that proxies that URL."""
+    or, in a bucket, a presigned URL for it alone (living at most until the grant expires,
+    signed for the request's ``method``) and the nginx URI that proxies that URL."""
     key = storage.checked_name(video.storage_key)
     store = current()
     etag = video.sha256[:32]
@@ -256,7 +258,7 @@ def media_file(video: Video, grant_expires_at: datetime | None = None) -> MediaF
             etag=etag,
             offload_path=f"{prefix}/{key}",
         )
-    url = store.presigned_url(key, url_lifetime(grant_expires_at), video.content_type)
+    url = store.presigned_url(key, url_lifetime(grant_expires_at), video.content_type, method)
     parts = urlsplit(url)
     prefix = current_app.config["S3_OFFLOAD_PREFIX"].rstrip("/")
     return MediaFile(

@@ -19,7 +19,7 @@ from aura.services import captions
 from tests.blueprints.test_supervisor_videos import multipart_body, stored, upload
 from tests.conftest import login_as
 from tests.factories import PNG_BYTES, make_movie, make_supervisor, sample_bytes
-from tests.fixtures.s3 import PART_SIZE
+from tests.fixtures.s3 import PART_SIZE, presigned_signature_ok
 from tests.fixtures.streaming import media_files, open_player
 
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello from the bucket\n"
@@ -182,6 +182,21 @@ def test_stream_redirects_to_a_presigned_url_that_serves_ranges(client, db, make
     assert fetched.headers["Content-Type"] == "video/mp4"
     seek = requests.get(location, headers={"Range": f"bytes={len(content) - 10}-"}, timeout=10)
     assert seek.status_code == 206 and seek.content == content[-10:]
+
+
+def test_a_head_is_sent_to_a_url_signed_for_a_head(client, db, make_s3_video, s3_media):
+    # S3 signs the method: a HEAD of a URL signed for GET is refused (SignatureDoesNotMatch).
+    video = make_s3_video()
+    open_player(client, video)
+    host = urlsplit(s3_media.endpoint).netloc
+    for method in ("GET", "HEAD"):
+        location = urlsplit(stream(client, video, method=method).headers["Location"])
+        target = f"{location.path}?{location.query}"
+        assert presigned_signature_ok(method, host, target), method
+        other = "HEAD" if method == "GET" else "GET"
+        assert not presigned_signature_ok(other, host, target), method
+        answer = requests.request(method, location.geturl(), timeout=10)
+        assert answer.status_code == 200 and answer.headers["Content-Type"] == "video/mp4"
 
 
 def test_presigned_url_opens_only_that_object(client, db, make_s3_video):

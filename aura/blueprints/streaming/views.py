@@ -154,7 +154,8 @@ def unlock_video(video_id: uuid.UUID) -> Response:
 def stream_video(video_id: uuid.UUID) -> Response:
     visitor = current_visitor(browser=True)
     video, grant = grants.authorize(video_id, _token(video_id), visitor)
-    response = respond(request.environ, request.headers, media.media_file(video, grant.expires_at))
+    stored = media.media_file(video, grant.expires_at, request.method)
+    response = respond(request.environ, request.headers, stored)
     # A redirect to the bucket counts as the play: the bytes no longer pass through Aura.
     if request.method == "GET" and response.status_code in (200, 206, 307):
         grants.count_play(grant, video, visitor)

@@ -331,10 +331,11 @@ class S3Storage(Storage):
                     removed += 1
         return removed
 
-    def presigned_url(self, name: str, seconds: int, content_type: str) -> str:
-        """A URL that GETs (or HEADs) this one object, ranges included, for ``seconds``."""
+    def presigned_url(self, name: str, seconds: int, content_type: str, method: str = "GET") -> str:
+        """A URL that GETs this one object, ranges included, for ``seconds``; with ``method``
+        HEAD, one that HEADs it (the method is signed: S3 refuses a HEAD of a GET's URL)."""
         return self.client.generate_presigned_url(
-            "get_object",
+            "head_object" if method == "HEAD" else "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": checked_name(name),
