@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from datetime import UTC, datetime
 from aura import models  # noqa: F401  (every table is on the metadata)
 from aura.extensions import db
 from aura.services.backups.errors import BackupBusy, BackupRefused
+from aura.services.storage import copy_hashed, fsync_dir
 
 FORMAT = 1
 PREFIX = "aura-"
@@ -233,31 +233,19 @@ def complete_backups(dest: str) -> list[tuple[str, Manifest]]:
 
 def hash_file(path: str, step: Callable[[int], None] | None = None) -> tuple[str, int]:
     """(sha256, size) of a file, read in chunks; ``step`` is told each chunk's length."""
-    digest, size = hashlib.sha256(), 0
     with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if step:
-                step(len(chunk))
-    return digest.hexdigest(), size
+        return copy_hashed(fh, None, step)
 
 
 def copy_file(src: str, dst: str, step: Callable[[int], None] | None = None) -> tuple[str, int]:
     """Copy ``src`` to a new file ``dst`` (fsynced), hashing on the way: (sha256, size)."""
     os.makedirs(os.path.dirname(dst), exist_ok=True)
-    digest, size = hashlib.sha256(), 0
     with open(src, "rb") as source, open(dst, "xb") as target:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-            target.write(chunk)
-            size += len(chunk)
-            if step:
-                step(len(chunk))
+        found = copy_hashed(source, target, step)
         target.flush()
         os.fsync(target.fileno())
     shutil.copystat(src, dst)
-    return digest.hexdigest(), size
+    return found
 
 
 def try_link(existing: str, dst: str) -> bool:
@@ -270,14 +258,6 @@ def try_link(existing: str, dst: str) -> bool:
             raise
         return False
     return True
-
-
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def fsync_tree(root: str) -> None:

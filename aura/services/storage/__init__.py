@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import secrets
 from abc import ABC, abstractmethod
@@ -31,6 +32,31 @@ CHUNK = 1024 * 1024
 Step = Callable[[int], None] | None
 Sniff = Callable[[bytes], str | None] | None
 OCTET_STREAM = "application/octet-stream"
+
+
+def copy_hashed(
+    source: IO[bytes], target: IO[bytes] | None = None, step: Step = None
+) -> tuple[str, int]:
+    """Read ``source`` to its end in chunks, hashing (and writing each chunk to ``target``,
+    when given): (sha256, size). ``step`` is told each chunk's length."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := source.read(CHUNK):
+        digest.update(chunk)
+        if target is not None:
+            target.write(chunk)
+        size += len(chunk)
+        if step:
+            step(len(chunk))
+    return digest.hexdigest(), size
+
+
+def fsync_dir(directory: str) -> None:
+    """Make a folder's entries (a rename, a new file) durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def new_key() -> str:
@@ -160,26 +186,13 @@ class Storage(ABC):
 
     def sha256(self, name: str, step: Step = None) -> tuple[str, int]:
         """(sha256, size) of a stored file, read in chunks."""
-        digest, size = hashlib.sha256(), 0
         with self.open(name) as fh:
-            while chunk := fh.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                if step:
-                    step(len(chunk))
-        return digest.hexdigest(), size
+            return copy_hashed(fh, None, step)
 
     def copy_to_file(self, name: str, target: IO[bytes], step: Step = None) -> tuple[str, int]:
         """Write a stored file into an open file, hashing on the way: (sha256, size)."""
-        digest, size = hashlib.sha256(), 0
         with self.open(name) as fh:
-            while chunk := fh.read(CHUNK):
-                digest.update(chunk)
-                target.write(chunk)
-                size += len(chunk)
-                if step:
-                    step(len(chunk))
-        return digest.hexdigest(), size
+            return copy_hashed(fh, target, step)
 
 
 def _settings_of(config: Mapping[str, Any], kind: str) -> tuple:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import stat
 import tempfile
@@ -19,13 +18,14 @@ from typing import IO
 
 from aura.errors import StorageFull
 from aura.services.storage import (
-    CHUNK,
     OCTET_STREAM,
     Sniff,
     Step,
     Storage,
     Upload,
     checked_name,
+    copy_hashed,
+    fsync_dir,
     is_name,
 )
 
@@ -52,14 +52,6 @@ def _space() -> Iterator[None]:
 def is_upload_temp(name: str) -> bool:
     """Whether a file name is an upload still arriving (or abandoned): never a stored file."""
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
-
-
-def fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def stored_files(directory: str) -> Iterator[tuple[str, int]]:
@@ -190,17 +182,7 @@ class LocalStorage(Storage):
     def write_from(
         self, name: str, source: IO[bytes], step: Step = None, sniff: Sniff = None
     ) -> tuple[str, int]:
-        def copy(fh) -> tuple[str, int]:
-            digest, size = hashlib.sha256(), 0
-            while chunk := source.read(CHUNK):
-                digest.update(chunk)
-                fh.write(chunk)
-                size += len(chunk)
-                if step:
-                    step(len(chunk))
-            return digest.hexdigest(), size
-
-        result = self._write_durably(name, copy)
+        result = self._write_durably(name, lambda fh: copy_hashed(source, fh, step))
         assert result is not None
         return result
 
