@@ -44,6 +44,36 @@ def _wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: flo
     raise AssertionError(f"{what} did not start listening on {port}")
 
 
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Terminate a server process and wait for it (killing it after 10 s)."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_nginx(binary: str, prefix: Path, port: int) -> subprocess.Popen:
+    """nginx with ``prefix``/nginx.conf, checked by ``nginx -t`` first, listening on ``port``."""
+    command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+    log = ["-e", str(prefix / "error.log")]
+    check = subprocess.run([*command, "-t", *log], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen(
+        [*command, *log], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for_port(port, process, "nginx", seconds=20)
+    except AssertionError as error:
+        log_file = prefix / "error.log"
+        errors = log_file.read_text(errors="replace") if log_file.exists() else ""
+        raise AssertionError(f"{error}:\n{errors}") from None
+    return process
+
+
 def aura_command() -> list[str]:
     script = Path(sys.executable).with_name("aura")
     return [str(script)] if script.exists() else [sys.executable, "-m", "flask", "--app", "aura"]
@@ -88,14 +118,7 @@ class AuraProcess:
         return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
     def errors(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -208,25 +231,10 @@ http {{
     }}
 }}
 """)
-        command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
-        check = subprocess.run(
-            [*command, "-t", "-e", str(prefix / "error.log")], capture_output=True, text=True
-        )
-        assert check.returncode == 0, check.stderr
-        self.process = subprocess.Popen(
-            [*command, "-e", str(prefix / "error.log")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_for_port(self.port, self.process, "nginx")
+        self.process = start_nginx(binary, prefix, self.port)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 # -- a browser, as requests ---------------------------------------------------------------------

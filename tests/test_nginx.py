@@ -14,7 +14,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -37,6 +36,7 @@ from tests.factories import (
     stretched_sample,
 )
 from tests.fixtures.s3 import WatchedDoor, store_s3_video
+from tests.servers import start_nginx, stop_process
 
 SITE_CONFIG = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "nginx.conf"
 
@@ -166,38 +166,12 @@ class Nginx:
             )
         )
         (prefix / "nginx.conf").write_text(main_config(prefix))
-        command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
-        check = subprocess.run(
-            [*command, "-t", "-e", str(prefix / "error.log")], capture_output=True, text=True
-        )
-        assert check.returncode == 0, check.stderr
-        self.process = subprocess.Popen(
-            [*command, "-e", str(prefix / "error.log")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
         self.url = f"https://127.0.0.1:{self.port}"
         self.http_url = f"http://127.0.0.1:{self.http_port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"nginx stopped: {self.process.stderr.read().decode()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("nginx did not start listening")
+        self.process = start_nginx(binary, prefix, self.port)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
+        stop_process(self.process)
 
     def errors(self) -> str:
         log = self.prefix / "error.log"
