@@ -38,6 +38,12 @@ def create_app(config: Config | str | Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Pre-ping (a round trip on every checkout) finds connections a database server
+        # dropped; a SQLite file drops none, and every request would pay for it.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=MIGRATIONS_DIR)
     extensions.login_manager.init_app(app)

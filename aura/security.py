@@ -1,12 +1,16 @@
-"""Response headers that hold for every request: the CSP and the other browser protections."""
+"""Response headers that hold for every request (the CSP and the other browser protections),
+and the CSRF token pages carry."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g, session
+from flask_wtf.csrf import generate_csrf
 
 from aura.clients import tmdb
 from aura.services.storage import s3
@@ -67,6 +71,42 @@ def _policy(with_tmdb: bool, image_hosts: tuple[str, ...], media: tuple[str, ...
 
 def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # in place of Flask-WTF's generate_csrf
+
+
+# -- the CSRF token ------------------------------------------------------------------------------
+
+# Signing a token (JSON, zlib, HMAC: Flask-WTF's timed serializer) costs more than joining the
+# home page's rows. A browser's token is signed once a minute and reused meanwhile: it is valid
+# for WTF_CSRF_TIME_LIMIT (an hour) from its signing, so it is still good for 59 minutes when
+# served, and it is only ever given to the session whose token it signs.
+SIGNED_FOR_SECONDS = 60
+_SIGNED_LIMIT = 10_000  # tokens kept at most; expired ones are dropped when it is reached
+_signed: dict[tuple[str, str], tuple[float, str]] = {}
+_signed_lock = threading.Lock()
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, signed at most a minute ago (pages, forms and htmx)."""
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    if field in g:
+        return g.get(field)
+    raw = session.get(field)
+    now = time.monotonic()
+    if isinstance(raw, str):
+        found = _signed.get((current_app.secret_key, raw))
+        if found is not None and found[0] > now:
+            setattr(g, field, found[1])
+            return found[1]
+    token = generate_csrf()
+    with _signed_lock:
+        if len(_signed) >= _SIGNED_LIMIT:
+            for key in [key for key, (until, _token) in _signed.items() if until <= now]:
+                del _signed[key]
+            if len(_signed) >= _SIGNED_LIMIT:
+                _signed.clear()
+        _signed[(current_app.secret_key, session[field])] = (now + SIGNED_FOR_SECONDS, token)
+    return token
 
 
 def _security_headers(response: Response) -> Response:

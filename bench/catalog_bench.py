@@ -314,9 +314,12 @@ def search_growth(small, client, args) -> None:
 
 
 def anonymous_cookie(app) -> str:
-    """The session cookie an anonymous browser holds after its first page (its CSRF token)."""
+    """The session cookie an anonymous browser holds once it has seen a page or two: its CSRF
+    token, and Flask-Login's note that the session is not a fresh sign-in (written on the
+    second page, so a cookie from the first page alone would be re-signed on every request)."""
     client = app.test_client()
-    client.get("/", headers={"HX-Request": "true"})
+    for _ in range(2):
+        client.get("/", headers={"HX-Request": "true"})
     return f"aura_session={client.get_cookie('aura_session').value}"
 
 
@@ -356,7 +359,7 @@ def home_rate(big, args) -> None:
             f"   (rounds: {each})"
         )
     print(
-        "   (anonymous: a browser with the cookie its first page set; first visit: no cookie,"
+        "   (anonymous: a browser with the cookie its first pages set; first visit: no cookie,"
         " so every request makes a session)"
     )
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
-from aura.models import User, View
+from aura.models import Movie, User, View
 from aura.services import cursors, scores
 from tests.conftest import login_as
 from tests.factories import make_genre, make_movie
@@ -218,6 +218,15 @@ def test_home_rows_carry_each_visitors_token_and_page_and_keep_titles_inert(clie
     assert set(re.findall(r'name="next" value="([^"]+)"', page)) == {"/"}
     other = client.application.test_client().get("/", headers=hx).get_data(as_text=True)
     assert re.findall(r'name="csrf_token" value="([^"]+)"', other)[0] not in page
+    # Signed once a minute per browser, not per page; the reused token is still accepted.
+    again = client.get("/", headers=hx).get_data(as_text=True)
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', again)[0]
+    assert f'value="{token}"' in page
+    film = db.session.scalars(sa.select(Movie).where(Movie.title == "Stagecoach")).one()
+    added = client.post(
+        f"/library/watchlist/{film.id}", data={"csrf_token": token, "on": "1"}, csrf=False
+    )
+    assert added.status_code in (302, 303) and "/auth/login" in added.headers["Location"]
 
 
 def test_a_cursor_from_another_row_is_refused(client, db):

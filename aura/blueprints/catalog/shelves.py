@@ -19,11 +19,11 @@ import time
 from dataclasses import dataclass
 
 from flask import render_template
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from aura.extensions import cache
 from aura.navigation import current_page
+from aura.security import csrf_token
 from aura.services import catalog, library
 from aura.services.visitors import Visitor
 
@@ -133,6 +133,6 @@ def for_visitor(visitor: Visitor) -> Markup:
         if marked:
             cards = {**rows.off, **{movie_id: rows.on[movie_id] for movie_id in marked}}
             pieces = _with_cards(rows.parts, cards)
-    fill = {CSRF: generate_csrf(), HERE: str(escape(current_page()))}
+    fill = {CSRF: csrf_token(), HERE: str(escape(current_page()))}
     html = "".join([fill.get(piece, piece) for piece in pieces])  # type: ignore[misc]
     return Markup(html)  # noqa: S704 - rendered by Jinja with autoescape; the fills are escaped
