@@ -3,6 +3,7 @@ helpers, generated pictures' responses, the health check."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -12,6 +13,7 @@ from datetime import timedelta
 from functools import cache as memoize
 from urllib.parse import urlencode
 
+import psycopg
 from flask import (
     Flask,
     Response,
@@ -26,12 +28,12 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import BaseConverter
 
 from aura.errors import AuraError, Throttled
-from aura.extensions import client_ip
+from aura.extensions import client_ip, db, login_manager
 from aura.htmx import is_partial, render
 from aura.navigation import current_page
 from aura.services import health
@@ -46,6 +48,8 @@ NOT_SET_UP = (
     "The database is not set up yet: run `aura db upgrade` and `aura load-demo` (or `aura demo`)."
 )
 
+
+DATABASE_RETRY_AFTER = 5  # seconds: a restarting database is usually back by then
 
 BROWSER_KEY = "browser"  # this browser's random key in the session cookie (binds access grants)
 
@@ -290,7 +294,41 @@ def _database_error(error: Exception) -> Response:
     if "no such table" in text or "does not exist" in text:
         log.error("database schema missing (%s): %s", type(error).__name__, NOT_SET_UP)
         return error_response(503, "Aura is not set up", NOT_SET_UP)
+    if _database_away(error, text):
+        return _database_unavailable(error)
     return _unexpected_error(error)
+
+
+def _database_away(error: Exception, text: str) -> bool:
+    """The database did not answer: restarting, unreachable, or (SQLite) locked past the busy
+    timeout. A passing state, not a defect: psycopg raises OperationalError only for these."""
+    if isinstance(error, OperationalError) and error.connection_invalidated:
+        return True
+    if isinstance(getattr(error, "orig", None), psycopg.OperationalError):
+        return True
+    return "database is locked" in text
+
+
+def _database_unavailable(error: Exception) -> Response:
+    """503 with Retry-After while the database is away. The error page must not ask the
+    database again: the visitor is shown as signed out for this one answer."""
+    with contextlib.suppress(SQLAlchemyError):  # the connection is gone; the pool replaces it
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()
+    log.warning(
+        "database unavailable on %s %s (request %s): %s",
+        request.method,
+        request.path,
+        g.get("request_id"),
+        str(error).splitlines()[0][:300],
+    )
+    response = error_response(
+        503,
+        "Aura is briefly unavailable",
+        "The database is not answering just now. Try again in a few seconds.",
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 def _unexpected_error(error: Exception) -> Response:
