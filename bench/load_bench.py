@@ -157,6 +157,8 @@ def add_viewers(emails: list[str], password_hash: str) -> None:
     from aura.extensions import db
     from aura.models import User
 
+    if not emails:
+        return
     db.session.execute(
         sa.insert(User),
         [
@@ -180,10 +182,12 @@ def new_viewers(env: dict, emails: list[str]) -> None:
         from aura import create_app
         from aura.extensions import db
         from aura.models import User
+        from aura.services import passwords
 
         app = create_app()
         with app.app_context():
-            add_viewers(emails, db.session.scalar(db.select(User.password_hash).limit(1)))
+            known = db.session.scalar(db.select(User.password_hash).limit(1))
+            add_viewers(emails, known or passwords.hash_password(PASSWORD))
             db.engine.dispose()
     finally:
         os.environ.clear()
