@@ -64,6 +64,9 @@ def env_match(name: str, default: str, pattern: str, what: str) -> str:
     return value
 
 
+# Flask-Caching's RedisCache, answering as a miss while Redis is away (aura/caching.py).
+REDIS_CACHE = "aura.caching.RedisCacheOrMiss"
+
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*"
 
@@ -192,7 +195,7 @@ class Config:
         self.WTF_CSRF_SSL_STRICT = (
             False  # SameSite=Lax plus the session-bound token already bind origin
         )
-        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        self.CACHE_TYPE = REDIS_CACHE if self.REDIS_URL else "SimpleCache"
         self.CACHE_REDIS_URL = self.REDIS_URL
         self.CACHE_KEY_PREFIX = "aura:"
         self.CACHE_DEFAULT_TIMEOUT = 300
@@ -225,7 +228,7 @@ class TestingConfig(Config):
         super().__init__()
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key-not-for-production"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        self.CACHE_TYPE = REDIS_CACHE if self.REDIS_URL else "SimpleCache"
         # Tests read a view's counts as soon as its request has ended.
         self.VIEW_FLUSH_SECONDS = env_float("VIEW_FLUSH_SECONDS", 0.0, 0.0, 60.0)
 

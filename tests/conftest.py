@@ -25,6 +25,7 @@ from aura.blueprints.catalog import shelves
 from aura.extensions import cache, limiter
 from aura.extensions import db as _db
 from aura.services.visitors import Visitor
+from config import REDIS_CACHE
 from tests.factories import BROWSER_UA
 
 # Fixtures of each part of the site live beside its tests' subject, loaded for every test.
@@ -112,7 +113,7 @@ def _test_settings(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL
         or "sqlite:///" + os.path.join(instance_path, "test.sqlite3"),
         "REDIS_URL": TEST_REDIS_URL,
-        "CACHE_TYPE": "RedisCache" if TEST_REDIS_URL else "SimpleCache",
+        "CACHE_TYPE": REDIS_CACHE if TEST_REDIS_URL else "SimpleCache",
         "CACHE_REDIS_URL": TEST_REDIS_URL,
         "CACHE_KEY_PREFIX": "aura-test:",
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",

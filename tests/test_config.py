@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from aura import create_app
-from config import load_config
+from config import REDIS_CACHE, load_config
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_every_setting_reads_from_the_environment(clean_env, tmp_path):
     config = load_config()
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/aura"
     assert (
-        config.CACHE_TYPE == "RedisCache" and config.RATELIMIT_STORAGE_URI == "redis://cache:6379/1"
+        config.CACHE_TYPE == REDIS_CACHE and config.RATELIMIT_STORAGE_URI == "redis://cache:6379/1"
     )
     assert config.MEDIA_DIR == str(tmp_path / "media")
     assert config.MAX_CONTENT_LENGTH > 10 * 1024 * 1024
