@@ -22,16 +22,22 @@ AWAY = (RedisConnectionError, RedisTimeoutError, OSError)
 LOG_EVERY = 10.0  # seconds: one warning per stretch of outage, not one per request
 
 
+_warned_at: dict[str, float] = {}
+
+
+def warn_away(what: str, error: Exception) -> None:
+    """One warning per stretch of outage of ``what``, not one per request."""
+    now = time.monotonic()
+    if now - _warned_at.get(what, -LOG_EVERY) >= LOG_EVERY:
+        _warned_at[what] = now
+        log.warning("Redis unavailable (%s), going on without it: %s", what, error)
+
+
 class RedisCacheOrMiss(RedisCache):
     """Flask-Caching's RedisCache whose calls answer as a miss when Redis does not answer."""
 
-    _warned_at = 0.0
-
     def _away(self, error: Exception, missed: Any) -> Any:
-        now = time.monotonic()
-        if now - RedisCacheOrMiss._warned_at >= LOG_EVERY:
-            RedisCacheOrMiss._warned_at = now
-            log.warning("Redis cache unavailable, serving without it: %s", error)
+        warn_away("cache", error)
         return missed
 
     def get(self, key: str) -> Any:

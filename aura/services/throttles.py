@@ -7,6 +7,10 @@ browser that signed in before is limited on its own, untrusted clients per accou
 address. A refusal is ``Throttled`` with the real number of seconds until the next attempt
 (the 429's ``Retry-After``) and a message saying it in words; the first refusal of each
 lockout is written to the audit trail.
+
+The counts live in the limiter's storage (Redis when configured, so every process shares
+them). While Redis does not answer, each process counts in its own memory instead: guessing
+stays bounded, and nobody is refused (or shown a 500) because Redis is restarting.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
 
+from aura.caching import AWAY, warn_away
 from aura.errors import Throttled
 from aura.extensions import cache, db, limiter
 from aura.services import audit
@@ -49,13 +55,27 @@ def _ids(limit: Limit, key: str) -> tuple[str, ...]:
     return ("throttle", limit.name, key)
 
 
+_local = None  # the same strategy over this process's memory, while the storage is away
+
+
+def _counted(method: str, limit: Limit, key: str):
+    """``method`` of the limiter's strategy, or of the in-memory one while Redis is away."""
+    global _local
+    try:
+        return getattr(limiter.limiter, method)(limit.item, *_ids(limit, key))
+    except AWAY as error:
+        warn_away("rate limit storage", error)
+        if _local is None:
+            _local = type(limiter.limiter)(MemoryStorage())
+        return getattr(_local, method)(limit.item, *_ids(limit, key))
+
+
 def wait_seconds(checks: Sequence[Check]) -> int:
     """Seconds until every limit in ``checks`` has room again; 0 when none is exhausted."""
-    strategy = limiter.limiter
     wait = 0.0
     for limit, key in checks:
-        if not strategy.test(limit.item, *_ids(limit, key)):
-            reset_at, _remaining = strategy.get_window_stats(limit.item, *_ids(limit, key))
+        if not _counted("test", limit, key):
+            reset_at, _remaining = _counted("get_window_stats", limit, key)
             wait = max(wait, reset_at - time.time(), 1.0)
     return math.ceil(wait)
 
@@ -63,7 +83,7 @@ def wait_seconds(checks: Sequence[Check]) -> int:
 def fail(checks: Sequence[Check]) -> None:
     """Count one failure against every limit in ``checks``."""
     for limit, key in checks:
-        limiter.limiter.hit(limit.item, *_ids(limit, key))
+        _counted("hit", limit, key)
 
 
 def in_words(seconds: int) -> str:
