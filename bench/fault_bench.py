@@ -62,6 +62,7 @@ FAULTS = (
 TMDB_DATA = ROOT / "tests" / "data" / "tmdb"
 SUPERVISOR = "supervisor@load.example"
 DROPPER = "dropper@load.example"  # the viewer whose streams are cut off (not in any ledger)
+SIGNER = "signer@load.example"  # signs in again and again through a Redis restart
 
 
 # -- a fake TMDB ---------------------------------------------------------------------------------
@@ -303,6 +304,48 @@ class Droppers:
             thread.join(timeout=30)
 
 
+class SignIns:
+    """A browser signing in through the form twice a second (the throttle's storage is used)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.statuses: dict[int, int] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import requests
+
+        while not self.stopping.wait(0.5):
+            session = requests.Session()
+            try:
+                page = session.get(f"{self.url}/auth/login", timeout=30)
+                token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+                answer = session.post(
+                    f"{self.url}/auth/login",
+                    data={"email": SIGNER, "password": lb.PASSWORD,
+                          "csrf_token": token.group(1) if token else ""},
+                    allow_redirects=False,
+                    timeout=30,
+                )  # fmt: skip
+                status = answer.status_code
+            except requests.RequestException:
+                status = 0
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+    def add_to(self, report: Report) -> None:
+        for status, n in self.statuses.items():
+            report.requests += n
+            report.by_status[status] += n
+            if status >= 500:
+                report.server_errors[("sign-in loop", status)] += n
+
+
 def whole_upload(url: str, session) -> int:
     """One complete small upload through the form: its answer's status."""
     form = session.get(f"{url}/supervisor/videos/new", timeout=30)
@@ -367,7 +410,7 @@ class Bench:
             os.makedirs(instance)
             database_url, _redis = lb.database_for(self.args, instance)
             self.env = lb.site_env(instance, database_url, None)
-            self.catalog = lb.build_site(self.env, [SUPERVISOR, DROPPER])
+            self.catalog = lb.build_site(self.env, [SUPERVISOR, DROPPER, SIGNER])
             _make_supervisor(self.env)
         return self.env, self.catalog
 
@@ -454,8 +497,11 @@ class Bench:
         redis = ThrowawayRedis()
         self.cleanup.append(redis)
         env = dict(env, AURA_REDIS_URL=redis.url)
+        signing = {}
 
-        def during(_server):
+        def during(server):
+            signing["loop"] = SignIns(server.url)
+
             def restart():
                 redis.stop()
                 time.sleep(2)
@@ -463,10 +509,19 @@ class Bench:
 
             return at(self.args.seconds * 0.4, restart)
 
-        report, _server, thread = self.load(fault, env, catalog, during)
+        report, _server, thread = self.load(
+            fault, env, catalog, during, after=lambda _server: signing["loop"].stop()
+        )
+        signing["loop"].add_to(report)
         unexplained = explain_5xx(report, set())
         ok = not (unexplained or report.lost or report.unhandled) and thread.result is None
-        self.record(fault, report, "Redis down for 2 s at 40% of the run", ok)
+        self.record(
+            fault,
+            report,
+            "Redis (cache and limits) down for 2 s at 40% of the run; sign-ins beside the "
+            f"load answered {signing['loop'].statuses}",
+            ok,
+        )
         redis.stop()
         self.cleanup.remove(redis)
 
