@@ -234,8 +234,11 @@ class Server:
                 self.process.wait()
 
     def unhandled(self) -> int:
-        """Unhandled exceptions the server logged (each is one 500)."""
-        return self.log.read_text(errors="replace").count("unhandled error on")
+        """Unhandled exceptions the server logged: Aura's own error handler's, Flask's (an
+        error handler that failed itself) and waitress's (an error past the app)."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        starts = ("unhandled error on", "Exception on ", "Exception while serving")
+        return sum(1 for line in lines if line.startswith(starts))
 
 
 # -- the load ------------------------------------------------------------------------------------
