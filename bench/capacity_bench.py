@@ -418,6 +418,9 @@ def main() -> None:
                 {"aura": alone.process.pid},
             )
             results["standalone"] = ramp(setup, args, cookies)
+            said = alone.log.read_text(errors="replace").count("reached the connection limit")
+            if said:
+                print(f"   waitress said {said} times that it reached its connection limit (100)")
             alone.stop()
             running.remove(alone)
         if "nginx" in setups:
@@ -437,6 +440,9 @@ def main() -> None:
                 {"aura": offloaded.process.pid, "nginx": front.process.pid},
             )
             results["nginx"] = ramp(setup, args, cookies)
+            said = offloaded.log.read_text(errors="replace").count("reached the connection limit")
+            if said:
+                print(f"   waitress said {said} times that it reached its connection limit (100)")
         print("\nsummary")
         for name, good in results.items():
             print(f"   {name:10} holds {good:4} viewers at 8 Mbit/s")
