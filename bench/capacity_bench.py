@@ -1,7 +1,7 @@
 """Capacity: how many viewers at 8 Mbit/s one Aura process holds while the catalog stays quick.
 
     python bench/capacity_bench.py [--step-seconds 8] [--max-viewers 640]
-                                   [--setups standalone,nginx]
+                                   [--setups standalone,nginx,lifted] [--connection-limit 1000]
 
 Paced viewers each read one video at 1 MB/s (8 Mbit/s) as a player does: range requests of
 2 MiB one after another on a keep-alive connection, each viewer under its own access grant, all
@@ -13,11 +13,12 @@ viewer falls behind its pace (received less than 90% of what it should have). A 
 is measured again, and fails if both do. The figure is the last step that passed, refined by
 halving the gap once. CPU is given for each server and for the viewers' own process.
 
-Two setups, side by side in one run: `aura serve` alone (waitress, its default 8 threads,
+Setups, one after another in one run: `aura serve` alone (waitress, its default 8 threads,
 Aura handing waitress the file window), and `aura serve` with AURA_STREAM_OFFLOAD=x-accel
 behind nginx (docs/deploy/nginx.conf without its TLS lines, one worker), where nginx sends the
-bytes with sendfile. CPU time of each server process is reported per step, to tell where the
-limit comes from. SQLite, the demo catalog, a 64 MiB sparse video; everything on 127.0.0.1.
+bytes with sendfile; and with --setups lifted, `aura serve` alone with AURA_CONNECTION_LIMIT
+raised (--connection-limit), to find what limits it past waitress's default 100 connections.
+SQLite, the demo catalog, a 64 MiB sparse video; everything on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -387,7 +388,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--step-seconds", type=float, default=8.0)
     parser.add_argument("--max-viewers", type=int, default=640)
-    parser.add_argument("--setups", default="standalone,nginx")
+    parser.add_argument(
+        "--setups",
+        default="standalone,nginx",
+        help="standalone, nginx, and lifted (standalone with --connection-limit)",
+    )
+    parser.add_argument("--connection-limit", type=int, default=1000, help="for lifted")
     args = parser.parse_args()
     setups = args.setups.split(",")
 
@@ -406,21 +412,25 @@ def main() -> None:
             f"{LIMIT}x idle or a viewer below {PACE:.0%} of its pace"
         )
         results = {}
-        if "standalone" in setups:
-            alone = lb.Server(env, workdir / "standalone.log")
+        for name, limit in (("standalone", None), ("lifted", args.connection_limit)):
+            if name not in setups:
+                continue
+            extra = {"AURA_CONNECTION_LIMIT": str(limit)} if limit else {}
+            alone = lb.Server(dict(env, **extra), workdir / f"{name}.log")
             running.append(alone)
             cookies = grant_cookies(alone.url, video_id, args.max_viewers)
+            label = f"AURA_CONNECTION_LIMIT={limit}" if limit else "its 100 connections"
             setup = Setup(
-                "aura serve alone (waitress, 8 threads)",
+                f"aura serve alone (waitress, 8 threads, {label})",
                 alone.port,
                 f"/stream/{video_id}",
                 size,
                 {"aura": alone.process.pid},
             )
-            results["standalone"] = ramp(setup, args, cookies)
+            results[name] = ramp(setup, args, cookies)
             said = alone.log.read_text(errors="replace").count("reached the connection limit")
             if said:
-                print(f"   waitress said {said} times that it reached its connection limit (100)")
+                print(f"   waitress said {said} times that it reached its connection limit")
             alone.stop()
             running.remove(alone)
         if "nginx" in setups:
@@ -442,13 +452,14 @@ def main() -> None:
             results["nginx"] = ramp(setup, args, cookies)
             said = offloaded.log.read_text(errors="replace").count("reached the connection limit")
             if said:
-                print(f"   waitress said {said} times that it reached its connection limit (100)")
+                print(f"   waitress said {said} times that it reached its connection limit")
         print("\nsummary")
         for name, good in results.items():
             print(f"   {name:10} holds {good:4} viewers at 8 Mbit/s")
-        if len(results) == 2 and results["standalone"]:
-            ratio = results["nginx"] / results["standalone"]
-            print(f"   nginx + X-Accel against standalone: ratio {ratio:.1f}")
+        for name in ("nginx", "lifted"):
+            if name in results and results.get("standalone"):
+                ratio = results[name] / results["standalone"]
+                print(f"   {name} against standalone: ratio {ratio:.1f}")
     finally:
         for thing in reversed(running):
             thing.stop()
