@@ -5,13 +5,15 @@
 
 Paced viewers each read one video at 1 MB/s (8 Mbit/s) as a player does: range requests of
 2 MiB one after another on a keep-alive connection, each viewer under its own access grant, all
-of them driven by one process of selectors. A step ramp (10, 20, 40, ...) holds each step for
---step-seconds while catalog fragments (GET /rows/popular, HX-Request) are timed one after
-another, just before with no viewers and then with them (side by side); the ramp stops at the
-first step where the fragments' p95 exceeds 1.5 times their p95 with no viewers, or where a
-viewer falls behind its pace (received less than 90% of what it should have). A step that fails
-is measured again, and fails if both do. The figure is the last step that passed, refined by
-halving the gap once. CPU is given for each server and for the viewers' own process.
+of them driven by one process of selectors. Their first ranges differ in length, so their
+requests are spread over time as real viewers' are, not sent in bursts. A step ramp (10, 20,
+40, ...) holds each step for --step-seconds while catalog fragments (GET /rows/popular,
+HX-Request) are timed one after another, just before with no viewers and then with them (side
+by side); the ramp stops at the first step where the fragments' p95 exceeds 1.5 times their
+p95 with no viewers, or where a viewer falls behind its pace (received less than 90% of what
+it should have). A step that fails is measured again, and fails if both do. The figure is the
+last step that passed, refined by halving the gap once. CPU is given for each server and for
+the viewers' own process.
 
 Setups, one after another in one run: `aura serve` alone (waitress, its default 8 threads,
 Aura handing waitress the file window), and `aura serve` with AURA_STREAM_OFFLOAD=x-accel
@@ -59,9 +61,14 @@ PACE = 0.9  # a viewer below 90% of its pace has fallen behind
 class Paced:
     """One viewer's connection: range requests one after another, read no faster than RATE."""
 
-    def __init__(self, port: int, path: str, cookie: str, size: int, start: int) -> None:
+    def __init__(
+        self, port: int, path: str, cookie: str, size: int, start: int, phase: float
+    ) -> None:
         self.port, self.path, self.cookie, self.size = port, path, cookie, size
         self.offset = start
+        # The first range is shorter by a share of its own, so that viewers who start together
+        # do not ask for their next ranges all at once ever after (real viewers are spread).
+        self.next_length = max(64 * 1024, int(CHUNK * phase))
         self.received = 0
         self.errors = 0
         self.sock: socket.socket | None = None
@@ -82,7 +89,8 @@ class Paced:
         self.request()
 
     def request(self) -> None:
-        end = min(self.size, self.offset + CHUNK) - 1
+        end = min(self.size, self.offset + self.next_length) - 1
+        self.next_length = CHUNK
         self.sock.sendall(
             f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {self.cookie}\r\n"
             f"User-Agent: {BROWSER_UA}\r\nRange: bytes={self.offset}-{end}\r\n\r\n".encode()
@@ -136,7 +144,10 @@ def paced_viewers(port, path, cookies, size, seconds, warmup, results) -> None:
     """Child process: every viewer reads at RATE for ``warmup + seconds``; sends per-viewer
     bytes received during the measured ``seconds`` and their errors."""
     selector = selectors.DefaultSelector()
-    viewers = [Paced(port, path, c, size, (n * 7919 * 4096) % size) for n, c in enumerate(cookies)]
+    viewers = [
+        Paced(port, path, c, size, (n * 7919 * 4096) % size, (n * 0.6180339887) % 1)
+        for n, c in enumerate(cookies)
+    ]
     for viewer in viewers:
         viewer.connect(selector)
     buffer = memoryview(bytearray(256 * 1024))
