@@ -178,6 +178,9 @@ class Config:
         self.TRUSTED_HOSTS = list(env_hosts("TRUSTED_HOSTS", trusted)) if trusted else None
         self.HSTS = env_flag("HSTS", False)  # production turns it on: see ProductionConfig
         self.THREADS = env_int("THREADS", 8, 1, 256)
+        # Open connections waitress accepts before it stops accepting (its default is 100):
+        # every streaming viewer holds one, so past it new visitors wait for a free one.
+        self.CONNECTION_LIMIT = env_int("CONNECTION_LIMIT", 100, 1, 100_000)
         self.REQUEST_LOG = env_flag("REQUEST_LOG", True)  # one JSON line per request
         # Serving processes run the scheduled jobs (scores, purge), once across all of them.
         self.BACKGROUND_JOBS = env_choice("BACKGROUND_JOBS", "on", ("on", "off")) == "on"

@@ -115,6 +115,8 @@ def waitress_serve(app: Flask, host: str, port: int, threads: int | None) -> Non
         # The upload limit, plus room for the form's other fields.
         max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
         channel_timeout=120,
+        connection_limit=app.config["CONNECTION_LIMIT"],
+        asyncore_use_poll=True,  # select() cannot watch more than 1024 sockets
     )
 
 

@@ -131,3 +131,23 @@ def test_instance_config_file_overrides(clean_env, tmp_path):
     clean_env.setenv("AURA_INSTANCE_PATH", str(tmp_path))
     (tmp_path / "config.py").write_text("PAGE_SIZE = 12\n")
     assert create_app().config["PAGE_SIZE"] == 12
+
+
+def test_serve_hands_waitress_the_connection_limit(app, monkeypatch, clean_env):
+    """Each streaming viewer holds a connection: AURA_CONNECTION_LIMIT is how many one process
+    accepts (waitress's own default, 100, unless set), watched with poll(), not select()."""
+    from aura.cli import waitress_serve
+
+    assert load_config().CONNECTION_LIMIT == 100
+    clean_env.setenv("AURA_CONNECTION_LIMIT", "500")
+    assert load_config().CONNECTION_LIMIT == 500
+    clean_env.setenv("AURA_CONNECTION_LIMIT", "lots")
+    with pytest.raises(SystemExit):
+        load_config()
+
+    seen = {}
+    monkeypatch.setattr("aura.cli.serve", lambda application, **options: seen.update(options))
+    monkeypatch.setitem(app.config, "CONNECTION_LIMIT", 500)
+    monkeypatch.setitem(app.config, "BACKGROUND_JOBS", False)
+    waitress_serve(app, "127.0.0.1", 8000, None)
+    assert seen["connection_limit"] == 500 and seen["asyncore_use_poll"] is True
