@@ -21,6 +21,10 @@ the database. The faults:
 - drops: beside the viewers, clients that reset their connection mid-stream, and a supervisor
   whose uploads are cut off mid-body; afterwards no video row, no file and no open handle may be
   left of them, and a whole upload still works.
+- disk-full: the media folder on a small filesystem (a tmpfs, mounted as root, holding the
+  site's videos with 10 MiB to spare) while a supervisor uploads 4 MiB files beside the load
+  until the disk is full: a refused upload answers 507 and leaves no file and no row, the
+  viewers see no 5xx, and once a video is deleted an upload fits again.
 - backup: `aura backup` taken in the middle of the run, then `aura backup --verify` on it,
   then `aura restore` of it into a fresh site (a new instance folder, a new database).
 
@@ -59,6 +63,7 @@ FAULTS = (
     "postgres-restart",
     "redis-restart",
     "drops",
+    "disk-full",
     "backup",
 )
 TMDB_DATA = ROOT / "tests" / "data" / "tmdb"
@@ -350,6 +355,50 @@ class SignIns:
                 report.server_errors[("sign-in loop", status)] += n
 
 
+class Fillers:
+    """A supervisor uploading 4 MiB videos through the form every half second (disk-full)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = sign_in(url, SUPERVISOR)
+        ftyp = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+        size = 4 * lb.MIB
+        # An MP4 head the content check accepts: ftyp, then one "free" box holding the rest.
+        self.body = ftyp + (size - len(ftyp)).to_bytes(4, "big") + b"free" + bytes(size - 40)
+        self.statuses: dict[int, int] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(0.5):
+            form = self.session.get(f"{self.url}/supervisor/videos/new", timeout=30)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+            answer = self.session.post(
+                f"{self.url}/supervisor/videos/new",
+                data={"csrf_token": token, "title": "Filler"},
+                files={"file": ("filler.mp4", self.body, "video/mp4")},
+                allow_redirects=False,
+                timeout=60,
+            )
+            self.statuses[answer.status_code] = self.statuses.get(answer.status_code, 0) + 1
+
+    def delete(self, video_id: str) -> int:
+        page = self.session.get(f"{self.url}/supervisor/videos/{video_id}/edit", timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        answer = self.session.post(
+            f"{self.url}/supervisor/videos/{video_id}/delete",
+            data={"csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        )
+        return answer.status_code
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=120)
+
+
 def whole_upload(url: str, session) -> int:
     """One complete small upload through the form: its answer's status."""
     form = session.get(f"{url}/supervisor/videos/new", timeout=30)
@@ -572,6 +621,61 @@ class Bench:
         )
         self.record(fault, report, notes, ok)
 
+    def disk_full(self, fault: str) -> None:
+        env, catalog = self.site()
+        media = os.path.join(env["AURA_INSTANCE_PATH"], "media")
+        used = sum(
+            os.path.getsize(os.path.join(folder, name))
+            for folder, _dirs, names in os.walk(media)
+            for name in names
+        )
+        small = self.workdir / "small-disk"
+        small.mkdir()
+        size = used + 10 * lb.MIB
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(small)],
+            capture_output=True,
+            text=True,
+        )
+        if mounted.returncode != 0:
+            print(f"\n{fault}: skipped: cannot mount a tmpfs ({mounted.stderr.strip()})")
+            return
+        try:
+            shutil.copytree(media, small / "media")
+            env = dict(env, AURA_MEDIA_DIR=str(small / "media"))
+            state = {}
+
+            def during(server):
+                state["fillers"] = Fillers(server.url)
+
+            def after(server):
+                fillers = state["fillers"]
+                fillers.stop()
+                state["parts"] = [
+                    name for name in os.listdir(small / "media") if name.endswith(".part")
+                ]
+                state["serving"] = fillers.session.get(f"{server.url}/", timeout=30).status_code
+                kept = _column(env, "SELECT id FROM video WHERE title = 'Filler'")
+                state["deleted"] = fillers.delete(str(uuid.UUID(str(kept[0])))) if kept else None
+                state["after"] = whole_upload(server.url, fillers.session)
+
+            report, _server, _ = self.load(fault, env, catalog, during, after)
+            fillers = state["fillers"]
+            rows = _count(env, "SELECT count(*) FROM video WHERE title = 'Filler'")
+            stored = fillers.statuses.get(303, 0)
+            ok = not (report.five_xx or report.lost or report.unhandled or state["parts"])
+            ok = ok and fillers.statuses.get(507, 0) > 0 and rows == stored - 1
+            ok = ok and state["serving"] == 200 and state["after"] == 303
+            notes = (
+                f"a {size / lb.MIB:.0f} MiB media disk; uploads of 4 MiB answered "
+                f"{dict(sorted(fillers.statuses.items()))}; {rows + 1} stored, one deleted after; "
+                f"upload temp files left: {len(state['parts'])}; the home page while full: "
+                f"{state['serving']}; an upload after the delete: {state['after']}"
+            )
+            self.record(fault, report, notes, ok)
+        finally:
+            subprocess.run(["umount", "-l", str(small)], check=False)
+
     def backup(self, fault: str) -> None:
         env, catalog = self.site()
         dest = self.workdir / "backups"
@@ -697,6 +801,7 @@ def main() -> None:
                 "postgres-restart": bench.postgres_restart,
                 "redis-restart": bench.redis_restart,
                 "drops": bench.drops,
+                "disk-full": bench.disk_full,
                 "backup": bench.backup,
             }.get(fault, bench.tmdb)
             handler(fault)
