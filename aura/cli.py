@@ -96,6 +96,9 @@ def _log_requests(app: Flask) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
+    # Its own handler writes each line; the root logger's (waitress sets one up) would write
+    # every line a second time.
+    logger.propagate = False
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)
 

@@ -1,5 +1,6 @@
 """Settings come from AURA_* environment variables; bad values stop with a clear message."""
 
+import logging
 import os
 import stat
 
@@ -149,5 +150,6 @@ def test_serve_hands_waitress_the_connection_limit(app, monkeypatch, clean_env):
     monkeypatch.setattr("aura.cli.serve", lambda application, **options: seen.update(options))
     monkeypatch.setitem(app.config, "CONNECTION_LIMIT", 500)
     monkeypatch.setitem(app.config, "BACKGROUND_JOBS", False)
+    monkeypatch.setattr(logging.getLogger("aura"), "propagate", True)  # put back afterwards
     waitress_serve(app, "127.0.0.1", 8000, None)
     assert seen["connection_limit"] == 500 and seen["asyncore_use_poll"] is True
