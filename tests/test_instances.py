@@ -1,5 +1,6 @@
 """Two `aura serve` processes as one site: on one PostgreSQL and one Redis, with one media
-folder and one secret key, behind one nginx upstream; each also reached on its own port.
+folder and one secret key, behind one nginx upstream; each also reached on its own port. A
+second pair keeps its media in one S3 bucket (the test S3 server) instead of the folder.
 
 Whatever one process does, the other sees at once: sessions, signing out everywhere and
 switched-off accounts, throttles and lockouts, moderation, access grants, uploads, and the
@@ -9,6 +10,7 @@ scheduled score refresh and the two-factor replay guard run once across both.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator
 
 import pyotp
@@ -28,6 +30,7 @@ from tests.factories import (
     sample_bytes,
     store_video,
 )
+from tests.fixtures.s3 import REGION, Bucket, s3_client
 from tests.servers import AuraProcess, NginxUpstream, browser, post_form, sign_in
 
 
@@ -274,3 +277,69 @@ def test_a_two_factor_code_works_once_across_both(site, db):
     replayed = post_form(second, site.b.url, "/auth/mfa", "/auth/mfa", code=code)
     assert replayed.status_code == 422
     assert second.get(f"{site.b.url}/library", allow_redirects=False).status_code == 303
+
+
+BucketPair = tuple[AuraProcess, AuraProcess, Bucket]
+
+
+@pytest.fixture(scope="module")
+def bucket_pair(app, s3_server, tmp_path_factory) -> Iterator[BucketPair]:
+    """Two processes whose media is in one bucket of the test S3 server."""
+    redis_url = need_redis()
+    if not TEST_DATABASE_URL:
+        pytest.skip("several processes share one database: runs with PostgreSQL")
+    client = s3_client(s3_server)
+    bucket = Bucket(f"aura-instances-{secrets.token_hex(4)}", s3_server, client)
+    client.create_bucket(Bucket=bucket.name)
+    root = tmp_path_factory.mktemp("bucket-instances")
+    shared = {
+        "AURA_REDIS_URL": redis_url,
+        "AURA_MEDIA_DIR": str(root / "media"),
+        "AURA_MEDIA_STORAGE": "s3",
+        "AURA_S3_ENDPOINT": s3_server,
+        "AURA_S3_BUCKET": bucket.name,
+        "AURA_S3_REGION": REGION,
+        "AURA_S3_ADDRESSING": "path",
+    }
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    a = AuraProcess(root / "a", database, **shared)
+    b = AuraProcess(root / "b", database, **shared)
+    a.start()
+    try:
+        b.start()
+        yield a, b, bucket
+    finally:
+        b.stop()
+        a.stop()
+        bucket.empty()
+        client.delete_bucket(Bucket=bucket.name)
+
+
+def test_an_upload_into_the_bucket_on_one_is_served_by_the_other(bucket_pair, db):
+    a, b, bucket = bucket_pair
+    boss = make_supervisor()
+    supervisor = browser()
+    assert sign_in(supervisor, a.url, boss.email).status_code == 303
+    page = supervisor.get(f"{a.url}/supervisor/videos/new", timeout=30)
+    data = sample_bytes()
+    uploaded = supervisor.post(
+        f"{a.url}/supervisor/videos/new",
+        data={"csrf_token": csrf_from(page.text), "title": "Into the bucket", "description": ""},
+        files={"file": ("reel.mp4", data, "video/mp4")},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert uploaded.status_code == 303, a.errors()
+    db.session.expire_all()
+    video = db.session.scalar(sa.select(Video).where(Video.title == "Into the bucket"))
+    assert video.storage_key in bucket.names() and bucket.get(video.storage_key) == data
+    # B sends the viewer to the bucket, for that one object, and the bucket answers ranges.
+    viewer = browser()
+    assert viewer.get(f"{b.url}/watch/{video.id}", timeout=30).status_code == 200
+    sent = viewer.get(f"{b.url}/stream/{video.id}", allow_redirects=False, timeout=30)
+    assert sent.status_code == 307, b.errors()
+    location = sent.headers["Location"]
+    assert location.startswith(f"{bucket.endpoint}/{bucket.name}/{video.storage_key}?")
+    part = viewer.get(location, headers={"Range": "bytes=100-199"}, timeout=30)
+    assert part.status_code == 206 and part.content == data[100:200]
+    assert not a.errors().count("Traceback") and not b.errors().count("Traceback")
