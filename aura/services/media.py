@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
 
-from aura.errors import NotFound
 from aura.models import Video, utcnow
 from aura.services import durations, storage
 from aura.services.storage import CAPTIONS, SNIFF_BYTES, Storage, Upload, caption_name, new_key
@@ -36,7 +33,6 @@ from aura.services.streaming import MediaFile
 
 log = logging.getLogger(__name__)
 
-STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 __all__ = [
     "CAPTIONS", "SNIFF_BYTES", "TEMP_PREFIX", "TEMP_SUFFIX", "Storage", "Upload", "UploadSpool",
     "caption_name", "is_upload_temp", "new_key", "stored_files",
@@ -134,24 +130,8 @@ def current() -> Storage:
     return storage.current()
 
 
-def is_remote() -> bool:
-    return current().kind != "local"
-
-
 def media_dir() -> str:
     return current_app.config["MEDIA_DIR"]
-
-
-def media_path(key: str) -> str:
-    """The path of a file in the media folder; keys are Aura's own random names, checked."""
-    if not STORAGE_KEY.fullmatch(key or ""):
-        raise NotFound("The video file is missing.")
-    return os.path.join(media_dir(), key)
-
-
-def caption_path(key: str) -> str:
-    """The path of a caption file in the media folder (``captions/<key>.vtt``)."""
-    return os.path.join(media_dir(), *caption_name(key).split("/"))
 
 
 def content_type_of(head: bytes) -> str | None:
@@ -190,7 +170,7 @@ def remove(*names: str) -> None:
 
 def remove_keys(*keys: str | None) -> None:
     """Delete videos or thumbnails by storage key."""
-    remove(*(key for key in keys if key and STORAGE_KEY.fullmatch(key)))
+    remove(*(key for key in keys if key and storage.KEY.fullmatch(key)))
 
 
 def remove_captions(*keys: str) -> None:
