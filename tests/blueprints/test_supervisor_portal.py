@@ -232,6 +232,8 @@ def test_users_can_be_searched_and_filtered(client, boss, db):
     assert "zed@example.com" not in client.get("/supervisor/users?q=amy").text
     off = client.get("/supervisor/users?status=off").text
     assert "amy@example.com" in off and "zed@example.com" not in off
+    assert '<option value="off" selected>' in off  # the filter says what it shows
+    assert '<option value="all">' in off
     assert client.get("/supervisor/users?role=admin").status_code == 400
 
 
