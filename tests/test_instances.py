@@ -53,26 +53,38 @@ class Site:
         return self.a.errors() + self.b.errors()
 
 
-@pytest.fixture(scope="module")
-def site(app, tmp_path_factory) -> Iterator[Site]:
+def _shared_redis() -> str:
     redis_url = need_redis()
     if not TEST_DATABASE_URL:
         pytest.skip("several processes share one database: runs with PostgreSQL")
-    _clear_server_cache(redis_url)
-    root = tmp_path_factory.mktemp("instances")
-    media = root / "media"
-    media.mkdir()
-    shared = {
-        "AURA_REDIS_URL": redis_url,
-        "AURA_MEDIA_DIR": str(media),
-        "AURA_TRUSTED_PROXY_HOPS": "1",
-    }
+    return redis_url
+
+
+def _start_pair(app, root, **shared: str) -> tuple[AuraProcess, AuraProcess]:
+    """Two `aura serve` processes on the suite's database with the same settings, started."""
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     a = AuraProcess(root / "a", database, **shared)
     b = AuraProcess(root / "b", database, **shared)
     a.start()
     try:
         b.start()
+    except BaseException:
+        a.stop()
+        raise
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def site(app, tmp_path_factory) -> Iterator[Site]:
+    redis_url = _shared_redis()
+    _clear_server_cache(redis_url)
+    root = tmp_path_factory.mktemp("instances")
+    media = root / "media"
+    media.mkdir()
+    a, b = _start_pair(
+        app, root, AURA_REDIS_URL=redis_url, AURA_MEDIA_DIR=str(media), AURA_TRUSTED_PROXY_HOPS="1"
+    )
+    try:
         nginx = NginxUpstream(root / "nginx", [a.port, b.port])
     except BaseException:
         a.stop()
@@ -285,28 +297,27 @@ BucketPair = tuple[AuraProcess, AuraProcess, Bucket]
 @pytest.fixture(scope="module")
 def bucket_pair(app, s3_server, tmp_path_factory) -> Iterator[BucketPair]:
     """Two processes whose media is in one bucket of the test S3 server."""
-    redis_url = need_redis()
-    if not TEST_DATABASE_URL:
-        pytest.skip("several processes share one database: runs with PostgreSQL")
+    redis_url = _shared_redis()
     client = s3_client(s3_server)
     bucket = Bucket(f"aura-instances-{secrets.token_hex(4)}", s3_server, client)
     client.create_bucket(Bucket=bucket.name)
     root = tmp_path_factory.mktemp("bucket-instances")
-    shared = {
-        "AURA_REDIS_URL": redis_url,
-        "AURA_MEDIA_DIR": str(root / "media"),
-        "AURA_MEDIA_STORAGE": "s3",
-        "AURA_S3_ENDPOINT": s3_server,
-        "AURA_S3_BUCKET": bucket.name,
-        "AURA_S3_REGION": REGION,
-        "AURA_S3_ADDRESSING": "path",
-    }
-    database = app.config["SQLALCHEMY_DATABASE_URI"]
-    a = AuraProcess(root / "a", database, **shared)
-    b = AuraProcess(root / "b", database, **shared)
-    a.start()
     try:
-        b.start()
+        a, b = _start_pair(
+            app,
+            root,
+            AURA_REDIS_URL=redis_url,
+            AURA_MEDIA_DIR=str(root / "media"),
+            AURA_MEDIA_STORAGE="s3",
+            AURA_S3_ENDPOINT=s3_server,
+            AURA_S3_BUCKET=bucket.name,
+            AURA_S3_REGION=REGION,
+            AURA_S3_ADDRESSING="path",
+        )
+    except BaseException:
+        client.delete_bucket(Bucket=bucket.name)
+        raise
+    try:
         yield a, b, bucket
     finally:
         b.stop()
