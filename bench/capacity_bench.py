@@ -354,14 +354,7 @@ http {{
         subprocess.run([*command, "-t", "-e", f"{prefix}/error.log"], check=True,
                        capture_output=True)  # fmt: skip
         self.process = subprocess.Popen([*command, "-e", f"{prefix}/error.log"])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("nginx did not start listening")
+        lb.wait_for_port(self.port, self.process, "nginx", seconds=20)
 
     def stop(self) -> None:
         self.process.terminate()

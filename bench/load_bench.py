@@ -55,6 +55,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 60) -> None:
+    """Until something listens on ``port``; SystemExit when ``process`` stops or time is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} stopped while starting")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{what} did not start listening")
+
+
 def load_average() -> str:
     return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
@@ -212,16 +226,7 @@ class Server:
             self.process = subprocess.Popen(
                 command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"aura serve stopped while starting; see {self.log}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("aura serve did not start listening")
+        wait_for_port(self.port, self.process, f"aura serve (see {self.log})")
 
     def stop(self) -> None:
         """Ctrl+C, as systemd's KillSignal=SIGINT: the process writes its pending views."""
